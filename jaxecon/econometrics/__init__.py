@@ -1,0 +1,1 @@
+"""Regression estimators in JAX (filled in by the econometrics issue)."""

@@ -1,0 +1,29 @@
+"""Shared numerics: Markov chains, multilinear interpolation, batched Newton, fixed points, batching.
+
+Every function is pure JAX, safe under ``jit`` and ``vmap``. Models import from here; nothing in
+this subpackage is model-specific.
+"""
+
+from .markov import (
+    MarkovChain,
+    chain_moments,
+    drift_chain,
+    product_chain,
+    rouwenhorst,
+    simulate_indices,
+    stationary_distribution,
+    tauchen,
+)
+from .interp import Axis, Interpolator, interp_multilinear, points_axis, power_axis, uniform_axis
+from .newton import NewtonResult, newton
+from .fixed_point import FixedPointResult, fixed_point
+from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack, unpad, unstack
+
+__all__ = [
+    "MarkovChain", "tauchen", "rouwenhorst", "product_chain", "drift_chain",
+    "stationary_distribution", "chain_moments", "simulate_indices",
+    "Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "Interpolator",
+    "NewtonResult", "newton",
+    "FixedPointResult", "fixed_point",
+    "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap",
+]

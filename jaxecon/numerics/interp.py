@@ -1,0 +1,173 @@
+"""Multilinear interpolation on regular tensor grids (1 to 3 dimensions, or more).
+
+A grid is a tuple of :class:`Axis` objects, one per dimension. Each axis knows how to map a query
+coordinate to the cell that contains it: analytically for a uniform axis or a power-spaced axis
+(points concentrated near one end), and by binary search for arbitrary increasing points. The
+analytic index maps avoid ``searchsorted``, which DESIGN.md measured 20-40x slower under ``vmap``.
+
+Values have shape ``(n_1, ..., n_d, *trailing)``: every trailing dimension (e.g. several policies
+stored together) is interpolated at once. The result is differentiable in the query point and in the
+values (and in the grid points).
+
+Outside the grid
+----------------
+``extrapolate=False`` (default) clamps the query to the grid's box: the value at a point beyond an
+end equals the value at the nearest boundary point (constant extension). ``extrapolate=True``
+extends the boundary cell's multilinear function linearly.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from .._checks import check_increasing, check_positive
+
+__all__ = ["Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "Interpolator"]
+
+
+class Axis(eqx.Module):
+    """One dimension of a tensor grid.
+
+    Attributes:
+        points: the strictly increasing node values, shape ``(n,)``.
+        kind: ``"uniform"``, ``"power"`` or ``"points"`` (static): how queries are located.
+        curvature: the exponent of a ``"power"`` axis (``x = lo + (hi - lo) u^curvature`` for
+            ``u`` uniform on [0, 1]); 1 for the others.
+    """
+
+    points: Float[Array, " n"]
+    kind: str = eqx.field(static=True)
+    curvature: float = eqx.field(static=True, default=1.0)
+
+    @property
+    def n(self) -> int:
+        return self.points.shape[0]
+
+    def locate(self, x):
+        """Left node index ``i`` in ``[0, n-2]`` and fraction ``t = (x - x_i)/(x_{i+1} - x_i)``."""
+        pts = self.points
+        n = pts.shape[0]
+        lo, hi = pts[0], pts[-1]
+        if self.kind == "uniform":
+            u = (x - lo) / (hi - lo) * (n - 1)
+        elif self.kind == "power":
+            r = jnp.clip((x - lo) / (hi - lo), 0.0, 1.0)
+            u = r ** (1.0 / self.curvature) * (n - 1)
+        else:
+            u = jnp.searchsorted(pts, x, side="right") - 1
+        i = jnp.clip(jnp.floor(jax.lax.stop_gradient(u)), 0, n - 2).astype(jnp.int32)
+        # guard against rounding in the analytic map: move one cell if x is outside [x_i, x_{i+1}]
+        if self.kind != "points":
+            i = jnp.where((x < pts[i]) & (i > 0), i - 1, i)
+            i = jnp.where((x > pts[i + 1]) & (i < n - 2), i + 1, i)
+        t = (x - pts[i]) / (pts[i + 1] - pts[i])
+        return i, t
+
+
+def uniform_axis(lo: float, hi: float, n: int) -> Axis:
+    """``n`` evenly spaced points on ``[lo, hi]``."""
+    _check_axis_args(lo, hi, n)
+    return Axis(points=jnp.linspace(lo, hi, n), kind="uniform")
+
+
+def power_axis(lo: float, hi: float, n: int, curvature: float) -> Axis:
+    """``n`` points ``lo + (hi - lo) u^curvature`` for ``u`` evenly spaced on [0, 1].
+
+    ``curvature > 1`` concentrates points near ``lo`` (e.g. near a borrowing limit), ``< 1`` near
+    ``hi``. Queries are located analytically.
+    """
+    _check_axis_args(lo, hi, n)
+    check_positive(curvature, "curvature")
+    u = jnp.linspace(0.0, 1.0, n)
+    return Axis(points=lo + (hi - lo) * u**curvature, kind="power", curvature=float(curvature))
+
+
+def points_axis(points) -> Axis:
+    """An axis on arbitrary strictly increasing ``points`` (located by binary search)."""
+    check_increasing(points, "points")
+    return Axis(points=jnp.asarray(points, dtype=float), kind="points")
+
+
+def _check_axis_args(lo, hi, n):
+    if not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"an axis needs an integer number of points n >= 2; got {n!r}")
+    if not hi > lo:
+        raise ValueError(f"an axis needs hi > lo; got lo={lo}, hi={hi}")
+
+
+def _interp_one(axes, values, x, extrapolate):
+    d = len(axes)
+    idx, frac = [], []
+    for k, ax in enumerate(axes):
+        i, t = ax.locate(x[k])
+        if not extrapolate:
+            t = jnp.clip(t, 0.0, 1.0)
+        idx.append(i)
+        frac.append(t)
+    out = 0.0
+    for corner in range(2**d):
+        w = 1.0
+        index = []
+        for k in range(d):
+            bit = (corner >> k) & 1
+            w = w * (frac[k] if bit else 1.0 - frac[k])
+            index.append(idx[k] + bit)
+        out = out + w * values[tuple(index)]
+    return out
+
+
+def interp_multilinear(
+    axes: Sequence[Axis],
+    values: Float[Array, "..."],
+    x: Float[Array, "... d"],
+    *,
+    extrapolate: bool = False,
+) -> Float[Array, "..."]:
+    """Multilinear interpolation of gridded ``values`` at query points ``x``.
+
+    ``f(x) = Σ_corners Π_k w_k f(corner)``, ``w_k = t_k`` or ``1 − t_k`` with ``t_k`` the query's
+    fractional position in its cell along axis ``k``. Exact for functions that are multilinear
+    (affine in each coordinate separately) within each cell.
+
+    Args:
+        axes: one :class:`Axis` per grid dimension (``d`` of them).
+        values: shape ``(n_1, ..., n_d, *trailing)``.
+        x: query points, shape ``(..., d)`` (any number of leading batch dimensions).
+        extrapolate: see the module docstring (default: clamp to the grid box).
+
+    Returns:
+        shape ``(..., *trailing)``.
+    """
+    axes = tuple(axes)
+    d = len(axes)
+    if values.ndim < d:
+        raise ValueError(f"values must have at least {d} dimensions for {d} axes; got shape {values.shape}")
+    for k, ax in enumerate(axes):
+        if values.shape[k] != ax.n:
+            raise ValueError(
+                f"values.shape[{k}] = {values.shape[k]} does not match axis {k} with {ax.n} points"
+            )
+    x = jnp.asarray(x)
+    if x.shape[-1] != d:
+        raise ValueError(f"query points must have last dimension {d}; got shape {x.shape}")
+    batch = x.shape[:-1]
+    flat = x.reshape((-1, d))
+    out = jax.vmap(lambda p: _interp_one(axes, values, p, extrapolate))(flat)
+    return out.reshape(batch + values.shape[d:])
+
+
+class Interpolator(eqx.Module):
+    """Gridded values bundled with their axes; call it with query points ``(..., d)``."""
+
+    axes: tuple[Axis, ...]
+    values: Float[Array, "..."]
+    extrapolate: bool = eqx.field(static=True, default=False)
+
+    def __call__(self, x):
+        return interp_multilinear(self.axes, self.values, x, extrapolate=self.extrapolate)

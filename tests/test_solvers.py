@@ -1,0 +1,86 @@
+"""Batched Newton and the implicitly differentiated fixed point."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxecon  # noqa: F401
+from jaxecon.numerics import fixed_point, newton
+
+
+def test_newton_scalar_batch_under_vmap():
+    a = jnp.array([8.0, 27.0, -1.0, 1e-3])
+    res = jax.jit(jax.vmap(lambda a: newton(lambda x, a: x**3 - a, 1.0, (a,), tol=1e-14)))(a)
+    np.testing.assert_allclose(res.x, np.cbrt(np.asarray(a)), rtol=1e-9)
+    assert bool(jnp.all(res.converged))
+    assert res.residual.shape == (4,)
+
+
+def test_newton_system_and_line_search():
+    # circle x^2 + y^2 = 4 meets y = 1 - e^x at a known point near (1.0042, -1.7296)
+    def f(x):
+        return jnp.array([x[0] ** 2 + x[1] ** 2 - 4.0, jnp.exp(x[0]) + x[1] - 1.0])
+
+    res = newton(f, jnp.array([2.0, -2.0]), tol=1e-12, max_iter=100)
+    assert bool(res.converged)
+    x = np.asarray(res.x)
+    np.testing.assert_allclose(x[0] ** 2 + x[1] ** 2, 4.0, atol=1e-11)
+    np.testing.assert_allclose(np.exp(x[0]) + x[1], 1.0, atol=1e-11)
+    np.testing.assert_allclose(x, [1.00416873, -1.72963728], atol=1e-7)
+    res2 = newton(lambda x: jnp.arctan(x), 10.0)  # plain Newton diverges from 10
+    assert bool(res2.converged) and abs(float(res2.x)) < 1e-10
+
+
+def test_newton_flags_unsolvable_problems():
+    res = jax.vmap(lambda c: newton(lambda x, c: x**2 + c, 0.5, (c,), max_iter=30))(jnp.array([-4.0, 1.0]))
+    np.testing.assert_array_equal(res.converged, [True, False])
+    np.testing.assert_allclose(res.x[0], 2.0)
+    assert float(res.residual[1]) >= 0.5  # x^2 + 1 >= 1 everywhere; never a silent NaN
+    assert np.all(np.isfinite(np.asarray(res.x)))
+
+
+def test_fixed_point_value_and_diagnostics():
+    res = fixed_point(lambda x, a: a * jnp.cos(x), 0.5, 1.0, tol=1e-12)
+    np.testing.assert_allclose(res.value, 0.7390851332151607, rtol=1e-11)
+    assert bool(res.converged) and float(res.residual) <= 1e-12 and int(res.iterations) > 10
+
+
+def test_fixed_point_gradient_matches_finite_differences():
+    # 30-dimensional contraction with parameters theta; gradient of a scalar of x*(theta)
+    rng = np.random.default_rng(0)
+    A = jnp.asarray(rng.normal(size=(30, 30)) * 0.05)
+
+    def f(x, theta):
+        return jnp.tanh(A @ x) + theta
+
+    @jax.jit
+    def loss(theta):
+        return jnp.sum(fixed_point(f, jnp.zeros(30), theta, tol=1e-13, max_iter=500).value ** 2)
+
+    theta = jnp.asarray(rng.normal(size=30))
+    g = jax.grad(loss)(theta)
+    eps = 1e-6
+    fd = np.array([(loss(theta.at[i].add(eps)) - loss(theta.at[i].add(-eps))) / (2 * eps) for i in range(5)])
+    np.testing.assert_allclose(g[:5], fd, rtol=1e-6, atol=1e-8)
+
+
+def test_damping_rescues_an_oscillating_map_and_nonconvergence_is_flagged():
+    f = lambda x, a: -1.5 * x + a  # slope -1.5: undamped iteration diverges
+    bad = fixed_point(f, 0.0, 1.0, max_iter=50)
+    assert not bool(bad.converged)
+    good = fixed_point(f, 0.0, 1.0, damping=0.5, tol=1e-12)
+    assert bool(good.converged)
+    np.testing.assert_allclose(good.value, 0.4, rtol=1e-10)
+    with pytest.raises(ValueError, match="damping"):
+        fixed_point(f, 0.0, 1.0, damping=1.5)
+
+
+def test_fixed_point_vmaps_over_parameters():
+    # x = a cos x contracts for a = 0.5, 0.8, 1.1 but not for a = 1.5 (slope -a sin x* < -1):
+    # that element alone must be flagged, the others solved
+    a = jnp.array([0.5, 0.8, 1.1, 1.5])
+    res = jax.vmap(lambda a: fixed_point(lambda x, a: a * jnp.cos(x), 0.5, a, tol=1e-12, max_iter=400))(a)
+    np.testing.assert_array_equal(res.converged, [True, True, True, False])
+    ok = np.asarray(res.converged)
+    np.testing.assert_allclose(res.value[ok], (a * jnp.cos(res.value))[ok], atol=1e-11)
