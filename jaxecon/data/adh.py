@@ -1,0 +1,220 @@
+"""Loader for the Autor-Dorn-Hanson (2013) commuting-zone files (see ``shared/data/README.md``).
+
+The year lag
+------------
+``cz_industry_shares.csv.gz`` holds the *lagged* (start-of-period) industry employment shares used
+to build the ADH instrument, labelled with the period's start year: rows with ``year == 2000``
+(period 2000-2007) hold **1990** shares and rows with ``year == 1990`` (period 1990-2000) hold **1980**
+shares. The same holds for ``Lsh_manuf`` in ``cz_exposure.csv.gz`` (it equals the sum of the
+industry shares of the same row label). :class:`ADHData` therefore keys ``share_arrays`` and
+``manuf_share`` by the *actual* year of the shares (1980, 1990) and adds a column ``share_year`` =
+``year - 10`` to the long ``industry_shares`` frame. ``population`` (``l_popcount``, the
+start-of-period population) is keyed by its actual year, which equals the label (1990, 2000).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._paths import ADH_FILES, adh_dir
+
+N_CZ = 722
+N_IND = 397
+PERIODS = (1990, 2000)
+SHARE_LAG = 10  # industry shares labelled `year` are from `year - 10`
+
+_REG = ["reg_midatl", "reg_encen", "reg_wncen", "reg_satl", "reg_escen", "reg_wscen", "reg_mount", "reg_pacif"]
+_CONTROLS = ["l_shind_manuf_cbp", "l_sh_popedu_c", "l_sh_popfborn", "l_sh_empl_f", "l_sh_routine33", "l_task_outsource"]
+
+#: Columns that must be present in each file (others are kept as they are).
+REQUIRED_COLUMNS = {
+    "cz_exposure.csv.gz": ["czone", "year", "y", "x", "z", "wei", "clus", "t2", *_REG, *_CONTROLS, "Lsh_manuf"],
+    "workfile_china.csv.gz": ["czone", "year", "y", "wei", "clus", "t2", "l_popcount"],
+    "cz_industry_shares.csv.gz": ["czone", "year", "sic87dd", "ind_share"],
+    "industry_shocks.csv.gz": ["year", "sic87dd", "g"],
+    "industries.csv": ["sic87dd", "sic3", "sic2", "sicgroup"],
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ADHData:
+    """The ADH (2013) commuting-zone data, tidy and checked. Built by :func:`load_adh`.
+
+    Attributes:
+        path: folder the files were read from.
+        exposure: ``cz_exposure`` (1,444 rows: 722 CZs x periods ``year`` 1990, 2000), sorted by
+            (``czone``, ``year``); the regression file (``y``, ``x``, ``z``, ``wei``, ``clus``, ...).
+        workfile: ``workfile_china`` (1,444 rows, 193 columns), same keys and order, ``czone`` int.
+        industry_shares: long frame ``czone, year, sic87dd, ind_share, share_year`` (573,268 rows),
+            sorted by (``czone``, ``year``, ``sic87dd``); ``year`` is the period label,
+            ``share_year = year - 10`` the actual year of the shares (see the module docstring).
+        shocks: ``industry_shocks`` (794 rows: period ``year`` x ``sic87dd``), sorted.
+        industries: ``industries`` (397 rows: ``sic87dd, index, sic3, sic2, sicgroup``), sorted.
+        czones: ``(722,)`` int, sorted CZ codes (the row order of every array below).
+        sic87dd: ``(397,)`` int, sorted industry codes (the column order of ``share_arrays``).
+        share_arrays: ``{1980: (722, 397), 1990: (722, 397)}`` industry employment / total CZ
+            employment, keyed by the actual year of the shares; rows sum to ``manuf_share[year]``.
+        manuf_share: ``{1980: (722,), 1990: (722,)}`` manufacturing share of CZ employment
+            (``Lsh_manuf``), keyed by actual year. Two CZ-years (1980) are exactly 0.
+        population: ``{1990: (722,), 2000: (722,)}`` start-of-period population ``l_popcount``.
+
+    Arrays are read-only views shared between calls of :func:`load_adh` (which caches the parse);
+    the data frames are fresh copies on every call.
+    """
+
+    path: Path
+    exposure: pd.DataFrame
+    workfile: pd.DataFrame
+    industry_shares: pd.DataFrame
+    shocks: pd.DataFrame
+    industries: pd.DataFrame
+    czones: np.ndarray
+    sic87dd: np.ndarray
+    share_arrays: dict
+    manuf_share: dict
+    population: dict
+
+
+def _read(folder: Path, name: str) -> pd.DataFrame:
+    f = folder / name
+    if not f.is_file():
+        raise FileNotFoundError(f"ADH file {name} not found in {folder}")
+    df = pd.read_csv(f)
+    missing = [c for c in REQUIRED_COLUMNS[name] if c not in df.columns]
+    if missing:
+        raise ValueError(f"column(s) {', '.join(repr(c) for c in missing)} missing from file {name} ({f})")
+    return df
+
+
+def _int_column(df: pd.DataFrame, col: str, name: str) -> None:
+    v = df[col].to_numpy()
+    if not np.all(np.isfinite(v)) or not np.all(v == np.round(v)):
+        raise ValueError(f"column {col!r} of file {name} must hold integers")
+    df[col] = v.astype(np.int64)
+
+
+def _check_keys(df: pd.DataFrame, keys: list[str], name: str) -> None:
+    dup = df.duplicated(keys)
+    if dup.any():
+        raise ValueError(f"file {name}: key ({', '.join(keys)}) not unique, e.g. {df.loc[dup, keys].iloc[0].to_dict()}")
+
+
+def _parse(folder: Path):
+    frames = {name: _read(folder, name) for name in ADH_FILES}
+    for name, df in frames.items():
+        for col in ("czone", "year", "sic87dd"):
+            if col in df.columns:
+                _int_column(df, col, name)
+
+    exp_name, wf_name, sh_name, shock_name, ind_name = ADH_FILES
+    exposure, workfile, shares, shocks, industries = (frames[n] for n in ADH_FILES)
+
+    # --- keys: 722 CZs x 2 periods in exposure and workfile -----------------------------------------
+    for df, name in ((exposure, exp_name), (workfile, wf_name)):
+        _check_keys(df, ["czone", "year"], name)
+        years = sorted(df["year"].unique())
+        if years != list(PERIODS):
+            raise ValueError(f"file {name}: column 'year' must hold periods {PERIODS}; got {years}")
+        counts = df.groupby("year")["czone"].nunique()
+        if df["czone"].nunique() != N_CZ or not (counts == N_CZ).all():
+            raise ValueError(f"file {name}: expected {N_CZ} CZs x {len(PERIODS)} periods; got {len(df)} rows, "
+                             f"{df['czone'].nunique()} CZs")
+    exposure = exposure.sort_values(["czone", "year"], ignore_index=True)
+    workfile = workfile.sort_values(["czone", "year"], ignore_index=True)
+    czones = np.sort(exposure["czone"].unique())
+    if not np.array_equal(np.sort(workfile["czone"].unique()), czones):
+        raise ValueError(f"files {exp_name} and {wf_name} cover different CZs (column 'czone')")
+
+    # --- industries -----------------------------------------------------------------------------------
+    _check_keys(industries, ["sic87dd"], ind_name)
+    industries = industries.sort_values("sic87dd", ignore_index=True)
+    sic = industries["sic87dd"].to_numpy()
+    if len(sic) != N_IND:
+        raise ValueError(f"file {ind_name}: expected {N_IND} industries (column 'sic87dd'); got {len(sic)}")
+    _check_keys(shocks, ["year", "sic87dd"], shock_name)
+    shocks = shocks.sort_values(["year", "sic87dd"], ignore_index=True)
+
+    # --- long shares -> arrays --------------------------------------------------------------------------
+    _check_keys(shares, ["czone", "year", "sic87dd"], sh_name)
+    shares = shares[["czone", "year", "sic87dd", "ind_share"]].sort_values(["czone", "year", "sic87dd"],
+                                                                           ignore_index=True)
+    v = shares["ind_share"].to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise ValueError(f"file {sh_name}: column 'ind_share' must be finite and >= 0")
+    if len(shares) != N_CZ * N_IND * len(PERIODS):
+        raise ValueError(f"file {sh_name}: expected a complete {N_CZ} CZ x {N_IND} industry x {len(PERIODS)} "
+                         f"period panel; got {len(shares)} rows")
+    ci = np.searchsorted(czones, shares["czone"].to_numpy())
+    ii = np.searchsorted(sic, shares["sic87dd"].to_numpy())
+    bad_c = (ci >= N_CZ) | (czones[np.minimum(ci, N_CZ - 1)] != shares["czone"].to_numpy())
+    bad_i = (ii >= N_IND) | (sic[np.minimum(ii, N_IND - 1)] != shares["sic87dd"].to_numpy())
+    if bad_c.any() or bad_i.any():
+        raise ValueError(f"file {sh_name}: {'czone' if bad_c.any() else 'sic87dd'} codes not in "
+                         f"{exp_name if bad_c.any() else ind_name}")
+    shares["share_year"] = shares["year"] - SHARE_LAG
+
+    share_arrays, manuf_share, population = {}, {}, {}
+    for label in PERIODS:
+        m = (shares["year"] == label).to_numpy()
+        arr = np.zeros((N_CZ, N_IND))
+        arr[ci[m], ii[m]] = v[m]
+        arr.setflags(write=False)
+        share_arrays[label - SHARE_LAG] = arr
+        e = exposure[exposure["year"] == label]  # sorted by czone
+        ms = e["Lsh_manuf"].to_numpy(dtype=np.float64).copy()
+        ms.setflags(write=False)
+        manuf_share[label - SHARE_LAG] = ms
+        p = workfile.loc[workfile["year"] == label, "l_popcount"].to_numpy(dtype=np.float64).copy()
+        p.setflags(write=False)
+        population[label] = p
+    for a in (czones, sic):
+        a.setflags(write=False)
+    return dict(exposure=exposure, workfile=workfile, industry_shares=shares, shocks=shocks,
+                industries=industries, czones=czones, sic87dd=sic, share_arrays=share_arrays,
+                manuf_share=manuf_share, population=population)
+
+
+@functools.lru_cache(maxsize=4)
+def _parse_cached(folder: Path, stamp: tuple):
+    return _parse(folder)
+
+
+def load_adh(path=None) -> ADHData:
+    """Read, check and tidy the five ADH (2013) files.
+
+    Args:
+        path: the data directory (holding ``adh/``) or the ``adh`` folder itself; default as in
+            :func:`jaxecon.data.data_dir` (``$JAXECON_DATA``, then ``../shared/data``).
+
+    Returns:
+        :class:`ADHData`. Share arrays and ``manuf_share`` are keyed by the *actual* year of the
+        shares: the ``cz_industry_shares`` rows labelled 2000 hold 1990 shares, those labelled 1990
+        hold 1980 shares (ADH use start-of-period shares). Rows are CZs in sorted ``czone`` order,
+        columns industries in sorted ``sic87dd`` order.
+
+    Raises:
+        FileNotFoundError: no data directory, or one of the five files missing (named).
+        ValueError: a required column missing (names the column and the file), duplicate keys, not
+            722 CZs x 2 periods, an incomplete share panel, or negative/NaN shares.
+
+    The parse is cached (``functools.lru_cache``) on the resolved folder and the files' sizes and
+    modification times; a repeated call costs only copying the frames.
+    """
+    folder = adh_dir(path).resolve()
+    stamp = []
+    for name in ADH_FILES:
+        f = folder / name
+        if not f.is_file():
+            raise FileNotFoundError(f"ADH file {name} not found in {folder}")
+        st = f.stat()
+        stamp.append((name, st.st_size, st.st_mtime_ns))
+    d = _parse_cached(folder, tuple(stamp))
+    frames = {k: d[k].copy() for k in ("exposure", "workfile", "industry_shares", "shocks", "industries")}
+    return ADHData(path=folder, czones=d["czones"], sic87dd=d["sic87dd"],
+                   share_arrays=dict(d["share_arrays"]), manuf_share=dict(d["manuf_share"]),
+                   population=dict(d["population"]), **frames)

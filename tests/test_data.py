@@ -1,0 +1,191 @@
+"""Tests of jaxecon.data: the ADH loader (skips without the files) and the synthetic default."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import ks_2samp
+
+import jaxecon  # noqa: F401
+from jaxecon.data import ADHData, SyntheticCZs, data_dir, load_adh, synthetic_czs
+from jaxecon.data import targets as T
+from jaxecon.data._industries import INDUSTRIES
+from jaxecon.data._paths import ADH_FILES
+from jaxecon.data._stats import STATISTICS, cz_statistics
+
+
+@pytest.fixture(scope="module")
+def adh(adh_path) -> ADHData:
+    return load_adh(adh_path)
+
+
+@pytest.fixture(scope="module")
+def syn() -> SyntheticCZs:
+    return synthetic_czs(0)
+
+
+# ------------------------------------------------------------------------------------------- data_dir
+def test_data_dir_missing_raises(tmp_path, monkeypatch):
+    with pytest.raises(FileNotFoundError, match="nowhere"):
+        data_dir(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="no adh"):
+        data_dir(tmp_path)  # exists but holds nothing
+    with pytest.raises(FileNotFoundError):
+        load_adh(tmp_path / "nowhere")
+    monkeypatch.setenv("JAXECON_DATA", str(tmp_path / "elsewhere"))
+    try:
+        found = data_dir()  # falls back to ../shared/data; message lists both when that is absent too
+    except FileNotFoundError as err:
+        assert "JAXECON_DATA" in str(err) and "shared" in str(err)
+    else:
+        assert (found / "adh").is_dir() or (found / ADH_FILES[0]).is_file()
+
+
+def test_data_dir_accepts_root_and_adh_folder(adh_path):
+    assert data_dir(adh_path.parent) == adh_path.parent.resolve()
+    assert data_dir(adh_path) == adh_path.resolve()
+
+
+# ------------------------------------------------------------------------------------------- load_adh
+def test_load_adh_shapes_and_keys(adh):
+    assert adh.czones.shape == (722,) and np.all(np.diff(adh.czones) > 0)
+    assert adh.sic87dd.shape == (397,) and np.all(np.diff(adh.sic87dd) > 0)
+    assert set(adh.share_arrays) == {1980, 1990} and set(adh.manuf_share) == {1980, 1990}
+    assert set(adh.population) == {1990, 2000}
+    for arr in adh.share_arrays.values():
+        assert arr.shape == (722, 397) and arr.min() >= 0 and not arr.flags.writeable
+    assert len(adh.exposure) == 1444 and len(adh.workfile) == 1444
+    assert not adh.exposure.duplicated(["czone", "year"]).any()
+    assert len(adh.industry_shares) == 722 * 397 * 2 and len(adh.industries) == 397
+    assert adh.workfile["czone"].dtype == np.int64
+    np.testing.assert_array_equal(adh.exposure["czone"].unique(), adh.czones)
+    # embedded industry list = the file
+    np.testing.assert_array_equal(np.asarray(INDUSTRIES), adh.industries[["sic87dd", "sic3", "sic2", "sicgroup"]])
+
+
+def test_shares_sum_to_manuf_share(adh):
+    for year, arr in adh.share_arrays.items():
+        np.testing.assert_allclose(arr.sum(1), adh.manuf_share[year], atol=1e-6)
+    zero = [(y, int(c)) for y, a in adh.share_arrays.items() for c in adh.czones[a.sum(1) == 0]]
+    assert len(zero) == 2 and all(y == 1980 for y, _ in zero)
+
+
+def test_lag_mapping(adh):
+    s = adh.industry_shares
+    assert (s["share_year"] == s["year"] - 10).all()
+    # label-2000 rows are the 1990 array, label-1990 rows the 1980 array
+    for label, year in ((2000, 1990), (1990, 1980)):
+        sub = s[s["year"] == label]
+        wide = sub.pivot(index="czone", columns="sic87dd", values="ind_share").loc[adh.czones, adh.sic87dd]
+        np.testing.assert_array_equal(wide.to_numpy(), adh.share_arrays[year])
+    # the 1990 manufacturing share (label 2000) is the 1990 CBP share l_shind_manuf_cbp of the label-1990 rows
+    e = adh.exposure
+    np.testing.assert_allclose(adh.manuf_share[1990], e.loc[e["year"] == 1990, "l_shind_manuf_cbp"], atol=1e-6)
+    w = adh.workfile
+    np.testing.assert_array_equal(adh.population[2000], w.loc[w["year"] == 2000, "l_popcount"])
+
+
+def test_load_adh_is_cached_but_returns_fresh_frames(adh_path):
+    a, b = load_adh(adh_path), load_adh(adh_path)
+    assert a.exposure is not b.exposure and a.share_arrays[1990] is b.share_arrays[1990]
+    a.exposure.loc[0, "y"] = 1e9
+    assert load_adh(adh_path).exposure.loc[0, "y"] != 1e9
+
+
+@pytest.mark.parametrize("file,column", [("cz_exposure.csv.gz", "Lsh_manuf"), ("industries.csv", "sic2")])
+def test_missing_column_names_column_and_file(adh_path, tmp_path, file, column):
+    for f in ADH_FILES:
+        if f != file:
+            (tmp_path / f).symlink_to(adh_path / f)
+    df = pd.read_csv(adh_path / file).drop(columns=[column])
+    df.to_csv(tmp_path / file, index=False)
+    with pytest.raises(ValueError, match=f"'{column}'.*{file}"):
+        load_adh(tmp_path)
+
+
+def test_missing_file_named(adh_path, tmp_path):
+    for f in ADH_FILES[:-1]:
+        (tmp_path / f).symlink_to(adh_path / f)
+    with pytest.raises(FileNotFoundError, match="industries.csv"):
+        load_adh(tmp_path)
+
+
+# ------------------------------------------------------------------------------------------- synthetic
+def test_synthetic_shapes_and_determinism(syn):
+    assert isinstance(syn, SyntheticCZs)
+    assert syn.employment.shape == (722, 397) and syn.population.shape == (722,)
+    np.testing.assert_array_equal(syn.czone, np.arange(1, 723))
+    assert syn.year == 1990 and syn.sic87dd.shape == (397,) and (syn.sic2 == 35).sum() == 49
+    assert np.all(np.isfinite(syn.employment)) and syn.employment.min() >= 0
+    assert np.all(syn.population > 0) and np.all((syn.manuf_share > 0) & (syn.manuf_share < 1))
+    np.testing.assert_allclose(syn.employment.sum(1), syn.total_employment * syn.manuf_share, rtol=1e-12)
+    np.testing.assert_allclose(syn.industry_shares.sum(1), syn.manuf_share, rtol=1e-12)
+    assert np.all(syn.employment.sum(1) > 0)
+    again = synthetic_czs(0)
+    for f in ("population", "manuf_share", "total_employment", "employment"):
+        np.testing.assert_array_equal(getattr(again, f), getattr(syn, f))  # bit for bit
+    other = synthetic_czs(1, n=50)
+    assert other.employment.shape == (50, 397) and not np.array_equal(other.population, syn.population[:50])
+    with pytest.raises(ValueError, match="n must be"):
+        synthetic_czs(0, n=0)
+
+
+def test_synthetic_statistics_valid_and_zero_machinery_mass(syn):
+    st = cz_statistics(syn.population, syn.manuf_share, syn.employment, syn.sic2)
+    assert np.all(np.isfinite(st["gini"])) and np.all((st["machinery_share"] >= 0) & (st["machinery_share"] <= 1))
+    # the zero-machinery mass of the real data (about 7% of CZs) is reproduced
+    assert 0.04 < np.mean(st["machinery_share"] == 0) < 0.11
+
+
+def _quantile_rank_gap(sample, reference, p):
+    """How far (in probability) the sample's p-quantile lies from the reference's p-quantile."""
+    q = np.quantile(sample, p)
+    lo, hi = np.mean(reference < q), np.mean(reference <= q)
+    return max(lo - p, p - hi, 0.0)
+
+
+def test_synthetic_matches_real_distributions(adh, syn):
+    """Synthetic vs real 1990 distributions of the five statistics.
+
+    Tolerances: with 722 CZs on each side the empirical CDF at any point has sd <= 0.5/sqrt(722) =
+    0.019 per sample, 0.026 for the difference of two independent samples. So (i) each synthetic
+    quantile p5..p95 must sit within 0.07 (~2.7 sd) in probability of the real one (it lies between
+    the real p-0.07 and p+0.07 quantiles); (ii) the two-sample KS statistic must stay below 0.1
+    (the 5% critical value is 1.36 sqrt(2/722) = 0.072, the 0.1% value 0.103); (iii) means within
+    0.15 real sd (4 standard errors of a mean) and sds within 20%.
+    """
+    from jaxecon.data._make_targets import real_statistics
+
+    real = real_statistics(adh)
+    st = cz_statistics(syn.population, syn.manuf_share, syn.employment, syn.sic2)
+    for k in STATISTICS:
+        gaps = {p: _quantile_rank_gap(st[k], real[k], p) for p in (0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95)}
+        assert max(gaps.values()) <= 0.07, (k, gaps)
+        assert ks_2samp(st[k], real[k]).statistic < 0.1, k
+        sd = np.std(real[k], ddof=1)
+        assert abs(np.mean(st[k]) - np.mean(real[k])) < 0.15 * sd, k
+        assert 0.8 < np.std(st[k], ddof=1) / sd < 1.2, k
+        # stored targets summarize the same real sample
+        assert T.TARGETS[k]["p50"] == pytest.approx(np.median(real[k]), rel=1e-12)
+    # the dependence survives: specialization falls with size, as in the data
+    assert np.corrcoef(st["log_population"], st["gini"])[0, 1] < -0.6
+
+
+def test_stored_targets_equal_recomputation(adh):
+    from jaxecon.data._make_targets import compute_targets, render_industries
+
+    fresh = compute_targets(adh)
+    assert fresh["STATISTICS"] == T.STATISTICS and fresh["YEAR"] == T.YEAR
+    assert fresh["PROBS"] == pytest.approx(T.PROBS, abs=0)
+    assert fresh["EMP_POP_RATIO"] == pytest.approx(T.EMP_POP_RATIO, rel=1e-12)
+    for k in T.STATISTICS:
+        for q, v in T.TARGETS[k].items():
+            assert fresh["TARGETS"][k][q] == pytest.approx(v, rel=1e-12, abs=1e-15), (k, q)
+        np.testing.assert_allclose(fresh["QUANTILES"][k], T.QUANTILES[k], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(fresh["CORRELATION"], T.CORRELATION, rtol=1e-12, atol=1e-15)
+    from jaxecon.data import _industries
+    from pathlib import Path
+
+    assert Path(_industries.__file__).read_text() == render_industries(adh)
