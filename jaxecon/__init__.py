@@ -11,6 +11,8 @@ measures      specialization measures: Gini, HHI, max share, RCA (location quoti
 econometrics  regression estimators in JAX (OLS / 2SLS with absorbed fixed effects, LOWESS, shift-share)
 data          loaders for the real ADH commuting-zone files and the embedded synthetic 722-CZ default
 models        the economic models (one subpackage each)
+calibrate     gradient-based calibration with optax (``calibrate``, ``target_loss``)
+reporting     atomic writing of experiment reports, tables and figures
 """
 
 import os as _os
@@ -22,6 +24,6 @@ if _os.environ.get("JAXECON_NO_X64", "0") in ("", "0", "false", "False"):
 
 __version__ = "0.1.0"
 
-from . import numerics  # noqa: E402,F401
+from . import numerics, measures, data, econometrics  # noqa: E402,F401
 
-__all__ = ["numerics", "__version__"]
+__all__ = ["numerics", "measures", "data", "econometrics", "__version__"]

@@ -63,8 +63,9 @@ def rank_persistence(m0, m1, *, weights=None) -> RankPersistence:
     regions is fully persistent, ``b = 0`` no persistence. Ranks are always unweighted; ``weights``
     (e.g. population) only weight the regression.
 
-    Fixed effects (e.g. census-division dummies) are not supported here yet: they will come from
-    ``jaxecon.econometrics`` (regress the ranks with absorbed effects there).
+    For fixed effects (e.g. CZ and industry effects in a panel of RCAs, paper 002 Fact 3) use
+    :func:`jaxecon.econometrics.rank_rank`, which absorbs them; it agrees with this function when
+    no effects are given.
 
     Args:
         m0: shape ``(n,)``, the measure at the earlier date (e.g. ``gini(x_1980)``).
