@@ -4,13 +4,14 @@ jaxecon: the 1,000 resamples as a (1000, 1444) array of weights (CZ-periods draw
 replacement), ``jax.vmap(iv_arrays)`` over them, compiled once; median of several timed runs.
 Baseline: a Python loop over linearmodels ``IV2SLS`` on the physically resampled rows (timed on
 100 draws and scaled to 1,000, as the loop's cost is linear in the draws). Both give the same
-coefficient on the same draw (checked). Writes ``benchmarks/results_econometrics.md``.
+coefficient on the same draw (checked). Records its table in ``benchmarks/RESULTS.md`` (section ``bootstrap``).
 
     python benchmarks/bench_bootstrap.py [--draws 1000] [--baseline-draws 100]
 """
 
 from __future__ import annotations
 
+import sys
 import argparse
 import platform
 import statistics
@@ -26,6 +27,9 @@ from jaxecon.econometrics import bootstrap_weights, iv_arrays
 REG = ["reg_midatl", "reg_encen", "reg_wncen", "reg_satl", "reg_escen", "reg_wscen", "reg_mount", "reg_pacif"]
 CONTROLS = ["l_shind_manuf_cbp", "l_sh_popedu_c", "l_sh_popfborn", "l_sh_empl_f", "l_sh_routine33", "l_task_outsource"]
 
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import record  # noqa: E402
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
@@ -101,7 +105,7 @@ def main(argv=None) -> int:
 
 {table}
 """
-    Path(__file__).with_name("results_econometrics.md").write_text(text)
+    record("bootstrap", text)
     print(text)
     return 0
 

@@ -12,6 +12,7 @@ each time is the median of ``--repeats`` runs of the whole batch.
 
 from __future__ import annotations
 
+import sys
 import argparse
 import datetime
 import platform
@@ -29,6 +30,9 @@ from jaxecon.models import cnces
 DATE = "2026-11-22"
 MACHINE = "2-core Intel Xeon, 24 GiB, CPU only"
 
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import record  # noqa: E402
 
 def numpy_shares_jacobian(lt, lk, lc, theta, rho):
     """Shares (eqs 3-7 in logs) and the exact ∂ln π_c/∂ln T_c' (see cnces.elasticities) in NumPy."""
@@ -76,7 +80,6 @@ def main():
     ap.add_argument("--batch", type=int, default=1000)
     ap.add_argument("--chunk", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--out", default=str(Path(__file__).with_name("results_cnces.md")))
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     rows = []
@@ -129,7 +132,7 @@ def main():
         lines.append(f"\nScaling from N = {n0} to {n1}: time grows as N^{np.log(a1 / a0) / k:.2f} (NumPy), "
                      f"N^{np.log(b1 / b0) / k:.2f} (autodiff), N^{np.log(c1 / c0) / k:.2f} (analytic); "
                      "the Jacobian itself has N² entries (autodiff: N backward passes of O(NK) each).")
-    Path(a.out).write_text("\n".join(lines) + "\n")
+    record("cnces", "\n".join(lines))
     print("\n".join(lines))
 
 

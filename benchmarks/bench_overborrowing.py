@@ -8,7 +8,7 @@ independent second implementation (bisection instead of Newton, ``np.interp``-fr
 interpolation written out).
 
 Run: ``python benchmarks/bench_overborrowing.py [--nb 200] [--n-params 64] [--numpy-subset 8]``.
-Writes ``benchmarks/results_overborrowing.md``.
+Records its table in ``benchmarks/RESULTS.md`` (section ``overborrowing``).
 """
 
 from __future__ import annotations
@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # ----------------------------------------------------------------------------------------------
 # The NumPy reference: DE time iteration, vectorized over the (b, s) grid
 # ----------------------------------------------------------------------------------------------
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _record import record  # noqa: E402
+
 def _uT(c, yN, sigma, eta, omega):
     X = omega * c ** (-eta) + (1 - omega) * yN ** (-eta)
     return omega * c ** (-eta - 1) * X ** ((sigma - 1) / eta - 1)
@@ -101,7 +104,6 @@ def main(argv=None):
     ap.add_argument("--numpy-subset", type=int, default=64,
                     help="NumPy solves timed (per-solve time extrapolated to all parameterizations)")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results_overborrowing.md"))
     args = ap.parse_args(argv)
 
     sys.path.insert(0, str(ROOT))
@@ -182,7 +184,7 @@ def main(argv=None):
     ]
     text = "\n".join(lines) + "\n"
     print(text)
-    Path(args.out).write_text(text)
+    record("overborrowing", text)
     return text
 
 
