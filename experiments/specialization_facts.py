@@ -9,9 +9,15 @@ against CZ size, and writes everything to ``results/specialization_facts/``.
 Data: the embedded synthetic 722-CZ default (:func:`jaxecon.data.synthetic_czs`) always; the real
 ADH files too when they are found (``--data PATH``, ``$JAXECON_DATA`` or ``../shared/data``).
 
+Then (unless ``--facts-only``) the model step: it solves the two-industry specialization economy
+(paper 002, θ = 0.02), simulates all 722 CZs of the embedded default from their own initial machinery
+shares for 70 years, and reports the impulse responses and the relation between initial
+specialization and simulated growth in ``results/specialization_simulation/``
+(``experiments/specialization_simulate_czs.py``). It takes a few minutes on a 2-core CPU.
+
 Usage::
 
-    python experiments/specialization_facts.py [--data PATH] [--synthetic-only] [--seed 0]
+    python experiments/specialization_facts.py [--data PATH] [--synthetic-only] [--facts-only] [--seed 0]
 """
 
 from __future__ import annotations
@@ -183,6 +189,7 @@ def main(argv=None) -> int:
     ap.add_argument("--data", default=None, help="folder with the ADH data (default: $JAXECON_DATA or ../shared/data)")
     ap.add_argument("--synthetic-only", action="store_true", help="skip the real data even when present")
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic CZs")
+    ap.add_argument("--facts-only", action="store_true", help="skip the model step (solve and simulate the 722 CZs)")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -220,6 +227,12 @@ def main(argv=None) -> int:
     out.text(build_report(table, grad, has_real, seconds, figs))
     print(markdown_table(table, floatfmt="{:.3f}"))
     print(f"\nwrote {out.path}/ (report.md, summary.csv, size_gradient.csv, per_cz.csv, {', '.join(figs)}) in {seconds:.1f} s")
+    if not args.facts_only:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from specialization_simulate_czs import run as simulate_czs
+
+        print("\nmodel step: solving the two-industry economy and simulating the 722 CZs (a few minutes)")
+        simulate_czs(n_czs=722, periods=70, seed=args.seed)
     return 0
 
 

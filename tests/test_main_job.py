@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,7 +20,7 @@ def _load(name):
 def test_specialization_facts_synthetic(tmp_path, monkeypatch):
     monkeypatch.setenv("JAXECON_RESULTS", str(tmp_path))
     mod = _load("specialization_facts")
-    assert mod.main(["--synthetic-only"]) == 0
+    assert mod.main(["--synthetic-only", "--facts-only"]) == 0
     out = tmp_path / "specialization_facts"
     for f in ("report.md", "summary.csv", "per_cz.csv", "size_gradient.csv", "histograms.png", "specialization_vs_size.png"):
         assert (out / f).stat().st_size > 0, f
@@ -36,3 +37,20 @@ def test_specialization_facts_synthetic(tmp_path, monkeypatch):
     np.testing.assert_allclose(summary.loc["hhi_4d", "mean"], hhi.mean(), rtol=1e-12)
     np.testing.assert_allclose(summary.loc["hhi_4d", "p90"], np.percentile(hhi, 90), rtol=1e-12)
     assert "synthetic" in (out / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_model_step_simulates_czs(tmp_path, monkeypatch):
+    """The main job's model step: every CZ simulated, identities of the paths hold, report written."""
+    import sys
+
+    monkeypatch.setenv("JAXECON_RESULTS", str(tmp_path))
+    sys.path.insert(0, str(ROOT / "experiments"))
+    mod = _load("specialization_simulate_czs")
+    df = mod.run(results_dir_name="sim", n_czs=30, periods=12, seed=0)
+    assert len(df) == 30 and np.all(np.isfinite(df["annual_growth"]))
+    assert np.all((df["k1_T"] > 0) & (df["k1_T"] < 1))
+    assert np.all((df["share_binding"] >= 0) & (df["share_binding"] <= 1))
+    # the growth column is the identity log(Y_T / Y_0) / periods
+    np.testing.assert_allclose(df["annual_growth"], np.log(df["output_T"] / df["output_0"]) / 12, rtol=1e-12)
+    assert (tmp_path / "sim" / "report.md").stat().st_size > 0

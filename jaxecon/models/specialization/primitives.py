@@ -1,0 +1,54 @@
+"""Model primitives (DESIGN.md "The specialization model"): output, adjustment costs, utility.
+
+All functions are elementwise JAX and safe under ``vmap``.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+__all__ = ["output", "private_mpk", "adj_cost", "adj_cost_d1", "adj_cost_d2", "marginal_utility",
+           "inverse_marginal_utility", "finite_theta"]
+
+
+def output(params, z, k):
+    """Y(k, s) = Σ_i z̄_i(s) k_i^(α+ξ_i) (paper eqs. 6 and 8: agglomeration z_i = z̄_i k_i^ξ_i)."""
+    return jnp.sum(z * k ** (params.alpha + params.xi), axis=-1)
+
+
+def private_mpk(params, z, k):
+    """Private marginal product α z̄_i k_i^(α+ξ_i−1) (ξ_i external, not internalized; eq. 12)."""
+    return params.alpha * z * k ** (params.alpha + params.xi - 1.0)
+
+
+def adj_cost(params, k, k_next):
+    """Φ_i(k, k') = (φ_i/2)(k'/k − 1 − δ_i)² k (paper eq. 34)."""
+    g = k_next / k - 1.0 - params.delta
+    return 0.5 * params.phi * g**2 * k
+
+
+def adj_cost_d1(params, k, k_next):
+    """Φ_i,1 = ∂Φ_i/∂k = (φ_i/2) g² − φ_i g k'/k with g = k'/k − 1 − δ_i."""
+    x = k_next / k
+    g = x - 1.0 - params.delta
+    return 0.5 * params.phi * g**2 - params.phi * g * x
+
+
+def adj_cost_d2(params, k, k_next):
+    """Φ_i,2 = ∂Φ_i/∂k' = φ_i (k'/k − 1 − δ_i)."""
+    return params.phi * (k_next / k - 1.0 - params.delta)
+
+
+def marginal_utility(params, c):
+    """u'(c) = c^(−γ) for u(c) = (c^(1−γ) − 1)/(1−γ)."""
+    return c ** (-params.gamma)
+
+
+def inverse_marginal_utility(params, m):
+    """u'^(−1)(m) = m^(−1/γ)."""
+    return m ** (-1.0 / params.gamma)
+
+
+def finite_theta(params):
+    """θ with ``inf`` replaced by 0 for terms multiplied by η = 0 (avoids inf·0 = NaN)."""
+    return jnp.where(jnp.isfinite(params.theta), params.theta, 0.0)
