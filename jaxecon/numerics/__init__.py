@@ -14,7 +14,7 @@ from .markov import (
     stationary_distribution,
     tauchen,
 )
-from .interp import Axis, Interpolator, interp_multilinear, points_axis, power_axis, uniform_axis
+from .interp import Axis, Interpolator, interp_multilinear, interp_tables, points_axis, power_axis, uniform_axis
 from .newton import NewtonResult, newton
 from .fixed_point import FixedPointResult, fixed_point
 from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack, unpad, unstack
@@ -22,7 +22,7 @@ from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack
 __all__ = [
     "MarkovChain", "tauchen", "rouwenhorst", "product_chain", "drift_chain",
     "stationary_distribution", "chain_moments", "simulate_indices",
-    "Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "Interpolator",
+    "Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "interp_tables", "Interpolator",
     "NewtonResult", "newton",
     "FixedPointResult", "fixed_point",
     "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap",

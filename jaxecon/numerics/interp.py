@@ -28,7 +28,7 @@ from jaxtyping import Array, Float
 
 from .._checks import check_increasing, check_positive
 
-__all__ = ["Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "Interpolator"]
+__all__ = ["Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "interp_tables", "Interpolator"]
 
 
 class Axis(eqx.Module):
@@ -101,16 +101,21 @@ def _check_axis_args(lo, hi, n):
         raise ValueError(f"an axis needs hi > lo; got lo={lo}, hi={hi}")
 
 
-def _interp_one(axes, values, x, extrapolate):
+def _corners(axes, x, extrapolate):
+    """The 2^d cell corners of query ``x`` (d,): a list of ``(weight, index tuple)``.
+
+    ``extrapolate`` is one bool for all axes or a tuple with one per axis.
+    """
     d = len(axes)
+    ext = extrapolate if isinstance(extrapolate, (tuple, list)) else (extrapolate,) * d
     idx, frac = [], []
     for k, ax in enumerate(axes):
         i, t = ax.locate(x[k])
-        if not extrapolate:
-            t = jnp.clip(t, 0.0, 1.0)
         idx.append(i)
-        frac.append(t)
-    out = 0.0
+        frac.append(t if ext[k] else jnp.clip(t, 0.0, 1.0))
+    # computed once, shared by every table gathered at these corners
+    idx, frac = jax.lax.optimization_barrier((jnp.stack(idx), jnp.stack(frac)))
+    corners = []
     for corner in range(2**d):
         w = 1.0
         index = []
@@ -118,8 +123,32 @@ def _interp_one(axes, values, x, extrapolate):
             bit = (corner >> k) & 1
             w = w * (frac[k] if bit else 1.0 - frac[k])
             index.append(idx[k] + bit)
-        out = out + w * values[tuple(index)]
+        corners.append((w, tuple(index)))
+    return corners
+
+
+def _gather(corners, values):
+    out = 0.0
+    for w, index in corners:
+        out = out + w * values[index]
     return out
+
+
+def _interp_one(axes, values, x, extrapolate):
+    return _gather(_corners(axes, x, extrapolate), values)
+
+
+def interp_tables(axes: Sequence[Axis], tables: Sequence, x, *, extrapolate=False) -> list:
+    """Interpolate several gridded tables at ONE query point ``x`` (d,), sharing the cell weights.
+
+    Same formula and outside-grid behaviour as :func:`interp_multilinear`; each table has shape
+    ``(n_1, ..., n_d, *trailing)`` and is gathered separately. Under ``vmap`` on a CPU this measured
+    3-4x faster than interpolating one stacked table and slicing its columns (XLA re-fuses the
+    gather into every slice). ``extrapolate`` may be a tuple with one bool per axis (e.g. linear
+    extension along a bond axis only).
+    """
+    corners = _corners(tuple(axes), x, extrapolate)
+    return [_gather(corners, T) for T in tables]
 
 
 def interp_multilinear(
