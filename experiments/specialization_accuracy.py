@@ -57,7 +57,7 @@ def main(argv=None) -> int:
         ref = REFERENCE.get((g.n_b, g.n_k), (float("nan"), float("nan")))
         rows.append({
             "grid": name, "nodes": g.n_b * g.n_k * int(p.P.shape[0]), "converged": bool(sol.converged),
-            "sweeps": int(sol.iterations),
+            "result": int(sol.result), "sweeps": int(sol.iterations),
             "bond mean log10": e["bond"]["mean_log10"], "bond max log10": e["bond"]["max_log10"],
             "capital mean log10": e["capital"]["mean_log10"], "capital max log10": e["capital"]["max_log10"],
             "reference bond mean": ref[0], "reference capital mean": ref[1], "solve s (incl. compile)": secs,
@@ -67,19 +67,30 @@ def main(argv=None) -> int:
     out.csv(df, "accuracy.csv")
 
     refined = df.drop(index="40 x 15 uniform b")
+    ok = refined[refined["converged"]]
+    failed = df[~df["converged"]]
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(refined["nodes"], refined["bond mean log10"], "o-", label="bond Euler (mean)")
-    ax.plot(refined["nodes"], refined["capital mean log10"], "s-", label="capital Euler (mean)")
+    ax.plot(ok["nodes"], ok["bond mean log10"], "o-", label="bond Euler (mean)")
+    ax.plot(ok["nodes"], ok["capital mean log10"], "s-", label="capital Euler (mean)")
     ax.set_xscale("log")
     ax.set_xlabel("grid nodes (b × k × s)")
     ax.set_ylabel("log10 Euler error")
-    ax.set_title("Euler errors at 20,000 off-grid states")
+    ax.set_title("Euler errors at off-grid states (converged grids)")
     ax.legend()
     out.figure(fig, "accuracy.png")
 
-    falls = bool((refined["bond mean log10"].diff().dropna() < 0).all() and (refined["capital mean log10"].diff().dropna() < 0).all())
+    falls = bool((ok["bond mean log10"].diff().dropna() < 0).all() and (ok["capital mean log10"].diff().dropna() < 0).all())
     d = df.loc["40 x 15 (default)"]
     u = df.loc["40 x 15 uniform b"]
+    gain_b, gain_k = u["bond mean log10"] - d["bond mean log10"], u["capital mean log10"] - d["capital mean log10"]
+    placement = ("makes no measurable difference (within 0.1 log10 points): the accuracy gain over the "
+                 "reference comes from the solver, not from where the bond points are"
+                 if max(abs(gain_b), abs(gain_k)) < 0.1 else
+                 f"changes the mean errors by {gain_b:+.2f} (bond) and {gain_k:+.2f} (capital) log10 points")
+    fail_lines = "".join(
+        f"\n- **{name} did not converge** (result code {int(r['result'])} after {int(r['sweeps'])} sweeps; "
+        "errors of its last iterate shown for the record). This is an open robustness problem of the "
+        "time iteration on fine grids." for name, r in failed.iterrows())
     report = f"""# Specialization model: accuracy of the time iteration as the grid refines
 
 Two-industry preset (θ = 0.02), {args.n:,} random off-grid states (b and k_1 uniform on the grid box, s from
@@ -88,13 +99,12 @@ the stationary law), the solution's own interpolated policies today and tomorrow
 
 {markdown_table(df, floatfmt="{:.2f}")}
 
-- Errors fall as the grid refines at every step: **{'yes' if falls else 'no'}**.
+- Errors fall as the grid refines, over the grids that converged ({", ".join(ok.index)}): **{'yes' if falls else 'no'}**.{fail_lines}
 - Default grid: mean log10 errors {d['bond mean log10']:.2f} (bond) and {d['capital mean log10']:.2f} (capital)
   against the issue's targets −3.5 and −3.0, and against the independent bilinear solve's −3.25 / −2.71 at
   the same 40 × 15 size (−3.66 / −3.12 at 80 × 25).
-- Grid placement: the same 40 × 15 grid with uniformly spaced bonds gives {u['bond mean log10']:.2f} / {u['capital mean log10']:.2f};
-  concentrating bond points near the borrowing region (power spacing, curvature {Grid().b_curvature}) is what
-  beats the reference at equal size.
+- Grid placement: uniformly spaced bonds on the same 40 × 15 grid give {u['bond mean log10']:.2f} / {u['capital mean log10']:.2f};
+  the default power spacing (curvature {Grid().b_curvature}) {placement}.
 
 ![accuracy](accuracy.png)
 """
