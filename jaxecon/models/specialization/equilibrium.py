@@ -322,12 +322,14 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         n_iter = jnp.where(final, newton_max_iter, newton_sweep_iter)
         new, no_eq, unsolved, resid = sweep(pol, n_iter)
         c2, q2, eta2, bn2, kn2, regime2 = new
-        w = jnp.where(final, 0.0, damping)
-        c2, q2, eta2, bn2, kn2 = [(1.0 - w) * a + w * o for a, o in zip((c2, q2, eta2, bn2, kn2), (c, q, eta, bn, kn))]
+        # the change of the undamped update: the same measure the final (undamped) sweep is judged
+        # by, so damping cannot make the loop stop early and then fail its own tolerance
         change = jnp.maximum(
             jnp.max(jnp.stack([rel_change(c2, c), rel_change(q2, q), rel_change(eta2, eta), rel_change(bn2, bn)])),
             rel_change(kn2, kn),
         )
+        w = jnp.where(final, 0.0, damping)
+        c2, q2, eta2, bn2, kn2 = [(1.0 - w) * a + w * o for a, o in zip((c2, q2, eta2, bn2, kn2), (c, q, eta, bn, kn))]
         finite = jnp.all(jnp.isfinite(jnp.stack([c2, q2, eta2, bn2]))) & jnp.all(jnp.isfinite(kn2))
         # never carry non-finite values into the next sweep: keep the last finite policies
         new_pol = jax.tree.map(lambda a, o: jnp.where(finite, a, o), (c2, q2, eta2, bn2, kn2, regime2), pol)
