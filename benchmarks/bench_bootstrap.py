@@ -37,12 +37,10 @@ def main(argv=None) -> int:
     ap.add_argument("--baseline-draws", type=int, default=100)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
-    from jaxecon.data import load_adh
+    from jaxecon.data import load_adh_if_present
 
-    try:
-        adh = load_adh()
-    except (FileNotFoundError, OSError) as err:
-        print(f"ADH data not found ({err}); skipping the benchmark.")
+    adh = load_adh_if_present(otherwise="skipping the benchmark.")
+    if adh is None:
         return 0
     from linearmodels.iv import IV2SLS
 

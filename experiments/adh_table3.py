@@ -24,12 +24,10 @@ COLUMNS = {"(1)": ["t2"], "(6)": ["t2", *REG, *CONTROLS]}
 
 
 def main() -> int:
-    from jaxecon.data import load_adh
+    from jaxecon.data import load_adh_if_present
 
-    try:
-        adh = load_adh()
-    except (FileNotFoundError, OSError) as err:
-        print(f"ADH data not found ({err}); set JAXECON_DATA or place the files in ../shared/data. Skipping.")
+    adh = load_adh_if_present(otherwise="set JAXECON_DATA or place the files in ../shared/data. Skipping.")
+    if adh is None:
         return 0
     e = adh.exposure
     res, res_stata, rows = {}, {}, []

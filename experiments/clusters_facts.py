@@ -35,13 +35,11 @@ def distribution(frame: pd.DataFrame, col: str, by: str, scale: float = 1.0) -> 
 
 
 def main() -> int:
-    from jaxecon.data import load_adh
+    from jaxecon.data import load_adh_if_present
     from jaxecon.measures import hhi
 
-    try:
-        adh = load_adh()
-    except (FileNotFoundError, OSError) as err:
-        print(f"ADH data not found ({err}); set JAXECON_DATA or place the files in ../shared/data. Skipping.")
+    adh = load_adh_if_present(otherwise="set JAXECON_DATA or place the files in ../shared/data. Skipping.")
+    if adh is None:
         return 0
     e = adh.exposure.merge(adh.workfile[["czone", "year", "d_sh_empl"]], on=["czone", "year"])
     # HHI of the start-of-period industry employment shares: 397 SIC industries and 20 2-digit groups

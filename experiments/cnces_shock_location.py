@@ -35,11 +35,10 @@ def economies():
     s = cnces.shares(p)
     yield ("default", {r: cnces.recover_shifters(s.pi_ck, s.omega_k, THETA, r) for r in RHOS},
            cnces.location_names(), list(cnces.OCCUPATIONS))
-    try:
-        from jaxecon.data import load_adh
-        adh = load_adh()
-    except (FileNotFoundError, OSError) as err:
-        print(f"ADH data not found ({err}); running the embedded default only.")
+    from jaxecon.data import load_adh_if_present
+
+    adh = load_adh_if_present(otherwise="running the embedded default only.")
+    if adh is None:
         return
     obs = cnces.data.adh_shares(adh)
     ps = {r: cnces.recover_shifters(obs["pi_ck"], obs["omega_k"], THETA, r) for r in RHOS}

@@ -30,11 +30,10 @@ def economies():
     p = cnces.default_params(rho=RHO, theta=THETA)
     occ = list(cnces.OCCUPATIONS)
     yield "default", p, cnces.location_names(), occ, (occ.index("Management"), occ.index("Trades"))
-    try:
-        from jaxecon.data import load_adh
-        adh = load_adh()
-    except (FileNotFoundError, OSError) as err:
-        print(f"ADH data not found ({err}); running the embedded default only.")
+    from jaxecon.data import load_adh_if_present
+
+    adh = load_adh_if_present(otherwise="running the embedded default only.")
+    if adh is None:
         return
     q, obs = cnces.data.adh_params(RHO, THETA, adh)
     top2 = tuple(int(i) for i in np.argsort(-obs["omega_k"])[:2])

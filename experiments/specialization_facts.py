@@ -36,7 +36,7 @@ import pandas as pd  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 import jaxecon  # noqa: E402,F401
-from jaxecon.data import load_adh, synthetic_czs  # noqa: E402
+from jaxecon.data import load_adh_if_present, synthetic_czs  # noqa: E402
 from jaxecon.measures import gini, hhi  # noqa: E402
 from jaxecon.reporting import ResultsDir, markdown_table  # noqa: E402
 
@@ -204,10 +204,8 @@ def main(argv=None) -> int:
                 measures_frame("synthetic", syn.year, syn.czone, syn.employment, syn.sic3, syn.population, syn.manuf_share)
             )
         else:
-            try:
-                adh = load_adh(args.data)
-            except FileNotFoundError as err:
-                tqdm.write(f"real ADH data not found ({err}); reporting the synthetic default only")
+            adh = load_adh_if_present(args.data, otherwise="reporting the synthetic default only", report=tqdm.write)
+            if adh is None:
                 continue
             has_real = True
             sic3 = adh.industries.set_index("sic87dd").loc[adh.sic87dd, "sic3"].to_numpy()

@@ -35,13 +35,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--boot", type=int, default=500, help="bootstrap draws for the LOWESS bands")
     args = ap.parse_args(argv)
-    from jaxecon.data import load_adh
+    from jaxecon.data import load_adh_if_present
     from jaxecon.measures import gini, hhi, rca
 
-    try:
-        adh = load_adh()
-    except (FileNotFoundError, OSError) as err:
-        print(f"ADH data not found ({err}); set JAXECON_DATA or place the files in ../shared/data. Skipping.")
+    adh = load_adh_if_present(otherwise="set JAXECON_DATA or place the files in ../shared/data. Skipping.")
+    if adh is None:
         return 0
     out = ResultsDir("specialization_facts_regressions")
     wf = adh.workfile.merge(adh.exposure[["czone", "year", "x", "z", "reg_midatl"]], on=["czone", "year"],

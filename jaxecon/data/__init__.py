@@ -2,6 +2,7 @@
 
 ``data_dir(path=None)``     where the real data lives (argument, ``$JAXECON_DATA``, ``../shared/data``)
 ``load_adh(path=None)``     read, check and tidy the five ADH files -> :class:`ADHData` (cached)
+``load_adh_if_present``     the same, or None with a message when the files are absent
 ``synthetic_czs(seed, n)``  synthetic CZs whose specialization statistics match the real 1990
                             distributions -> :class:`SyntheticCZs` (generated in code, no data file)
 
@@ -10,7 +11,7 @@ Real data is never copied into the repository; only summary numbers (``targets.p
 """
 
 from ._paths import adh_dir, data_dir
-from .adh import ADHData, load_adh
+from .adh import ADHData, load_adh, load_adh_if_present
 from .synthetic import SyntheticCZs, synthetic_czs
 
-__all__ = ["load_adh", "synthetic_czs", "data_dir", "ADHData", "SyntheticCZs", "adh_dir"]
+__all__ = ["load_adh", "load_adh_if_present", "synthetic_czs", "data_dir", "ADHData", "SyntheticCZs", "adh_dir"]

@@ -218,3 +218,17 @@ def load_adh(path=None) -> ADHData:
     return ADHData(path=folder, czones=d["czones"], sic87dd=d["sic87dd"],
                    share_arrays=dict(d["share_arrays"]), manuf_share=dict(d["manuf_share"]),
                    population=dict(d["population"]), **frames)
+
+
+def load_adh_if_present(path=None, *, otherwise: str, report=print) -> ADHData | None:
+    """:func:`load_adh`, or ``None`` when the files are absent, saying so and what happens instead.
+
+    For scripts whose real-data part is optional: the message names where the data were looked for
+    (from the ``FileNotFoundError``) followed by ``otherwise`` (e.g. "skipping the benchmark").
+    Other errors (a missing column, bad keys) still raise.
+    """
+    try:
+        return load_adh(path)
+    except FileNotFoundError as err:
+        report(f"ADH data not found ({err}); {otherwise}")
+        return None
