@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxecon  # noqa: F401
-from jaxecon.numerics import fixed_point, newton
+from jaxecon.numerics import anderson_init, anderson_step, fixed_point, newton
 
 
 def test_newton_scalar_batch_under_vmap():
@@ -38,6 +38,53 @@ def test_newton_flags_unsolvable_problems():
     np.testing.assert_allclose(res.x[0], 2.0)
     assert float(res.residual[1]) >= 0.5  # x^2 + 1 >= 1 everywhere; never a silent NaN
     assert np.all(np.isfinite(np.asarray(res.x)))
+
+
+def test_newton_aux_is_evaluated_at_the_root_and_steps_are_bounded():
+    # f(x) = x^3 - a with aux = (x^2, a): the aux returned must be that of the returned root
+    a = jnp.array([8.0, 1e3])
+    res = jax.vmap(lambda a: newton(lambda x, a: (x**3 - a, (x**2, a)), 1.0, (a,), tol=1e-13, has_aux=True))(a)
+    np.testing.assert_allclose(res.x, np.cbrt(np.asarray(a)), rtol=1e-12)
+    np.testing.assert_allclose(res.aux[0], np.asarray(res.x) ** 2, rtol=1e-14)
+    np.testing.assert_array_equal(res.aux[1], a)
+    # max_step bounds every step: reaching x = 10 from 1 with steps <= 0.5 takes at least 18 steps
+    bounded = newton(lambda x: x - 10.0, 1.0, tol=1e-12, max_step=0.5)
+    assert bool(bounded.converged) and int(bounded.iterations) == 18
+    # a start that already solves the system takes no step (and its aux is that start's)
+    zero = newton(lambda x: (x - 2.0, x + 1.0), 2.0, has_aux=True)
+    assert int(zero.iterations) == 0 and float(zero.aux) == 3.0 and bool(zero.converged)
+
+
+def test_anderson_solves_a_linear_contraction_in_far_fewer_steps():
+    # x = A x + b with spectral radius 0.97: plain iteration needs ~800 steps to 1e-10; Anderson(5)
+    # must reach the np.linalg.solve answer in under 60, and a restart every step is plain iteration
+    rng = np.random.default_rng(0)
+    n = 30
+    Q = np.linalg.qr(rng.normal(size=(n, n)))[0]
+    A = Q @ np.diag(rng.uniform(0.5, 0.97, n)) @ Q.T
+    b = rng.normal(size=n)
+    x_star = np.linalg.solve(np.eye(n) - A, b)
+    step = jax.jit(lambda st, x, restart: anderson_step(st, x, A @ x + b, restart=restart))
+
+    def run(restart, n_max):
+        x, st = jnp.zeros(n), anderson_init(jnp.zeros(n), 5)
+        for it in range(n_max):
+            if np.max(np.abs(A @ x + b - x)) < 1e-10:
+                return it, x
+            x, st = step(st, x, restart)
+        return n_max, x
+
+    it_aa, x_aa = run(False, 200)
+    assert it_aa < 60
+    np.testing.assert_allclose(x_aa, x_star, atol=1e-8)
+    it_plain, x_plain = run(True, 60)
+    assert it_plain == 60  # restarting every step is the plain (slow) iteration: x_60 = sum_{j<60} A^j b
+    x_ref = np.zeros(n)
+    for _ in range(60):
+        x_ref = A @ x_ref + b
+    np.testing.assert_allclose(x_plain, x_ref, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="memory"):
+        anderson_init(jnp.zeros(3), 0)
 
 
 def test_fixed_point_value_and_diagnostics():

@@ -1,4 +1,5 @@
-"""Shared numerics: Markov chains, multilinear interpolation, batched Newton, fixed points, batching.
+"""Shared numerics: Markov chains, multilinear interpolation, batched Newton, fixed points (with
+Anderson acceleration), batching.
 
 Every function is pure JAX, safe under ``jit`` and ``vmap``. Models import from here; nothing in
 this subpackage is model-specific.
@@ -17,6 +18,7 @@ from .markov import (
 from .interp import Axis, Interpolator, interp_multilinear, interp_tables, points_axis, power_axis, uniform_axis
 from .newton import NewtonResult, newton
 from .fixed_point import FixedPointResult, fixed_point
+from .anderson import AndersonState, anderson_init, anderson_step
 from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack, unpad, unstack
 
 __all__ = [
@@ -25,5 +27,6 @@ __all__ = [
     "Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "interp_tables", "Interpolator",
     "NewtonResult", "newton",
     "FixedPointResult", "fixed_point",
+    "AndersonState", "anderson_init", "anderson_step",
     "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap",
 ]

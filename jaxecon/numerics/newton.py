@@ -9,7 +9,7 @@ implicit adjoint.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import equinox as eqx
 import jax
@@ -27,12 +27,15 @@ class NewtonResult(eqx.Module):
         converged: ``max|f(x)| <= tol`` reached with a finite iterate.
         iterations: Newton steps taken.
         residual: ``max|f(x)|`` at ``x`` (``inf`` when the iterate became non-finite).
+        aux: with ``has_aux``, the auxiliary output of ``fn`` at ``x`` (``None`` otherwise; zeros
+            when ``max_iter`` is 0 and ``fn`` was never evaluated).
     """
 
     x: Float[Array, "..."]
     converged: Bool[Array, ""]
     iterations: Int[Array, ""]
     residual: Float[Array, ""]
+    aux: Any = None
 
 
 def newton(
@@ -43,75 +46,98 @@ def newton(
     tol: float = 1e-10,
     max_iter: int = 50,
     n_halvings: int = 10,
+    has_aux: bool = False,
+    max_step: float = float("inf"),
 ) -> NewtonResult:
     """Solve ``fn(x, *args) = 0`` for a small system by damped Newton with a backtracking search.
 
     Step: ``J dx = −f`` with ``J = ∂f/∂x`` by forward-mode autodiff; the step length is the largest
     ``λ ∈ {1, 1/2, ..., 2^−n_halvings}`` with ``‖f(x + λ dx)‖² <= (1 − 1e−4 λ) ‖f(x)‖²``, found by
     halving from the full step (one residual evaluation when the full step is accepted); if none
-    decreases the residual enough the smallest step is taken. Stops when ``max|f| <= tol`` or after ``max_iter`` steps. A non-finite
-    trial point is never accepted. Scale ``fn`` so that ``tol`` is meaningful (e.g. relative Euler
-    errors).
+    decreases the residual enough the smallest step is taken. Stops when ``max|f| <= tol`` or after
+    ``max_iter`` steps. A non-finite trial point is never accepted. Scale ``fn`` so that ``tol`` is
+    meaningful (e.g. relative Euler errors).
+
+    Cost per step: one Jacobian evaluation, which also yields ``f(x)`` (so no separate evaluation
+    at ``x0``), plus one residual evaluation at each trial point. With ``has_aux`` the auxiliary
+    output at the returned ``x`` comes from that last evaluation, so callers need not evaluate
+    ``fn`` again at the root.
 
     Works unchanged under ``jax.vmap`` (each problem reports its own ``converged``; the loop runs
     until all are done, finished ones frozen).
 
     Args:
-        fn: ``fn(x, *args) -> residual`` with the residual of the same size as ``x``.
+        fn: ``fn(x, *args) -> residual`` with the residual of the same size as ``x``; with
+            ``has_aux``, ``fn(x, *args) -> (residual, aux)`` for any pytree ``aux``.
         x0: initial guess, shape ``()`` or ``(m,)``.
         args: extra arguments passed to ``fn``.
+        has_aux: whether ``fn`` returns an auxiliary pytree (returned in ``NewtonResult.aux``).
+        max_step: the Newton direction is scaled down so that ``max|dx| <= max_step`` before the
+            line search (a trust bound; e.g. for unknowns in logs, 1 limits a step to a factor e).
     """
     x0 = jnp.asarray(x0, dtype=float)
     scalar = x0.ndim == 0
     shape = x0.shape
 
     def F(x):
-        r = fn(x.reshape(shape), *args)
-        return jnp.reshape(jnp.asarray(r, dtype=float), (-1,))
+        out = fn(x.reshape(shape), *args)
+        r, aux = out if has_aux else (out, None)
+        return jnp.reshape(jnp.asarray(r, dtype=float), (-1,)), aux
+
+    def with_value(x):
+        r, aux = F(x)
+        return r, (r, aux)
 
     def sqnorm(r):
         return jnp.where(jnp.all(jnp.isfinite(r)), jnp.sum(r**2), jnp.inf)
 
+    select = lambda p, a, b: jax.tree.map(lambda u, v: jnp.where(p, u, v), a, b)
+
     def body(state):
-        x, r, it, _ = state
-        J = jax.jacfwd(F)(x)
-        dx = jnp.linalg.solve(J, -r)
-        dx = jnp.where(jnp.all(jnp.isfinite(dx)), dx, jnp.zeros_like(dx))
-        f0 = jnp.sum(r**2)
+        x, _, _, it, _ = state
+        J, (r0, aux0) = jax.jacfwd(with_value, has_aux=True)(x)
+        solved = jnp.max(jnp.abs(r0)) <= tol  # only possible at x0: later the loop stops first
+        dx = jnp.linalg.solve(J, -r0)
+        dx = jnp.where(jnp.all(jnp.isfinite(dx)) & ~solved, dx, jnp.zeros_like(dx))
+        dx = dx * jnp.minimum(1.0, max_step / jnp.maximum(jnp.max(jnp.abs(dx)), 1e-300))
+        f0 = jnp.sum(r0**2)
 
         # backtracking: full step first, halve only while the residual does not decrease enough
         # (under vmap the loop runs while any element still halves; usually zero extra passes)
         def ls_cond(ls):
-            k, _, _, ok = ls
+            k, _, _, _, ok = ls
             return (~ok) & (k < n_halvings)
 
         def ls_body(ls):
-            k, _, _, _ = ls
-            k = k + 1
+            k = ls[0] + 1
             lam = 0.5**k
             x_t = x + lam * dx
-            r_t = F(x_t)
-            f_t = sqnorm(r_t)
-            return k, x_t, r_t, f_t <= (1.0 - 1e-4 * lam) * f0
+            r_t, aux_t = F(x_t)
+            return k, x_t, r_t, aux_t, sqnorm(r_t) <= (1.0 - 1e-4 * lam) * f0
 
         x1 = x + dx
-        r1 = F(x1)
+        r1, aux1 = F(x1)
         ok1 = sqnorm(r1) <= (1.0 - 1e-4) * f0
-        _, x_new, r_new, _ = jax.lax.while_loop(ls_cond, ls_body, (jnp.asarray(0), x1, r1, ok1))
-        accept = jnp.isfinite(sqnorm(r_new))
+        _, x_new, r_new, aux_new, _ = jax.lax.while_loop(ls_cond, ls_body, (jnp.asarray(0), x1, r1, aux1, ok1))
+        accept = jnp.isfinite(sqnorm(r_new)) & ~solved
         x_new = jnp.where(accept, x_new, x)
-        r_new = jnp.where(accept, r_new, r)
+        r_new, aux_new = select(accept, (r_new, aux_new), (r0, aux0))
         stuck = ~accept | jnp.all(dx == 0)
-        return x_new, r_new, it + 1, stuck
+        return x_new, r_new, aux_new, it + jnp.where(solved, 0, 1), stuck
 
     def cond(state):
-        _, r, it, stuck = state
+        _, r, _, it, stuck = state
         done = jnp.max(jnp.abs(r)) <= tol
         return (~done) & (it < max_iter) & (~stuck)
 
     x = jnp.reshape(x0, (-1,))
-    r0 = F(x)
-    x, r, it, _ = jax.lax.while_loop(cond, body, (x, r0, jnp.asarray(0), jnp.asarray(False)))
+    # f(x0) is not evaluated here: the first Jacobian evaluation yields it
+    r_shape, aux_shape = jax.eval_shape(F, x)
+    zeros = lambda t: jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), t)
+    r_init = jnp.full(r_shape.shape, jnp.inf)
+    state0 = (x, r_init, zeros(aux_shape), jnp.asarray(0), jnp.asarray(max_iter) <= 0)
+    x, r, aux, it, _ = jax.lax.while_loop(cond, body, state0)
     res = jnp.where(jnp.all(jnp.isfinite(r)), jnp.max(jnp.abs(r)), jnp.inf)
     converged = (res <= tol) & jnp.all(jnp.isfinite(x))
-    return NewtonResult(x=x.reshape(shape) if not scalar else x[0], converged=converged, iterations=it, residual=res)
+    return NewtonResult(x=x.reshape(shape) if not scalar else x[0], converged=converged, iterations=it,
+                        residual=res, aux=aux)

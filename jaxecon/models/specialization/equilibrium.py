@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
-from ...numerics import interp_tables, newton
+from ...numerics import anderson_init, anderson_step, interp_tables, newton
 from . import primitives as pr
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
@@ -56,6 +56,9 @@ RESULT_CODES = {
 
 _ETA_TOL = 1e-9
 _VIOL_TOL = 1e-10
+_AA_START = 1e-2  # Anderson acceleration only once the sweep-to-sweep change is below this
+_AA_CALM = 2  # ... and no regime has switched for this many sweeps
+_MAX_STEP = 1.0  # Newton steps in (log c, log q, logits) bounded by 1: at most a factor e per step
 
 
 class EquilibriumSolution(eqx.Module):
@@ -206,28 +209,22 @@ def _borrowing_limit(params, axes, s, q, debt_limit):
 
 
 def _residual(x, b, k, s, binding, params, V, axes, extrapolate_b=False, debt_limit=False):
+    """The ``I + 1`` relative errors at one node, and (aux) the policies the unknowns imply:
+    ``c, q, η`` (binding-regime formula where ``binding``, else 0), ``b', k'``, the scaled constraint
+    violation and ``u'(c)``."""
     I = k.shape[0]
     c, q, kn = _unpack(x, I)
     resources, bn, bR_Emu, cap = _euler_terms(params, V, axes, b, k, s, c, q, kn, extrapolate_b)
+    limit_now = _borrowing_limit(params, axes, s, q, debt_limit)
     r_slack = pr.inverse_marginal_utility(params, bR_Emu) / c - 1.0
-    r_bind = (resources + _borrowing_limit(params, axes, s, q, debt_limit)) / c - 1.0
+    r_bind = (resources + limit_now) / c - 1.0
     r0 = jnp.where(binding, r_bind, r_slack)
-    return jnp.concatenate([jnp.reshape(r0, (1,)), cap])
-
-
-def _outputs(x, b, k, s, binding, params, V, axes, extrapolate_b=False, debt_limit=False):
-    """Policies implied by a solved x: c, q, η (binding regime formula), b', k', violation."""
-    I = k.shape[0]
-    c, q, kn = _unpack(x, I)
-    _, bn, bR_Emu, _ = _euler_terms(params, V, axes, b, k, s, c, q, kn, extrapolate_b)
     mu = pr.marginal_utility(params, c)
-    eta_bind = mu - bR_Emu
-    R = params.R[s]
     limited = jnp.isfinite(params.theta) | debt_limit
-    limit = jnp.where(limited, _borrowing_limit(params, axes, s, q, debt_limit), jnp.inf)
-    violation = (-bn / R - limit) / (1.0 + pr.finite_theta(params) * q)
-    eta = jnp.where(binding, eta_bind, 0.0)
-    return c, q, eta, bn, kn, violation, mu
+    limit = jnp.where(limited, limit_now, jnp.inf)
+    violation = (-bn / params.R[s] - limit) / (1.0 + pr.finite_theta(params) * q)
+    eta = jnp.where(binding, mu - bR_Emu, 0.0)
+    return jnp.concatenate([jnp.reshape(r0, (1,)), cap]), (c, q, eta, bn, kn, violation, mu)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -256,8 +253,9 @@ def _x_from(c, q, kn):
     return jnp.concatenate([jnp.log(c)[:, None], jnp.log(q)[:, None], logits], axis=1)
 
 
-@functools.partial(jax.jit, static_argnames=("grid", "n_halvings"))
-def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_iter, newton_sweep_iter, *, n_halvings):
+@functools.partial(jax.jit, static_argnames=("grid", "n_halvings", "chunk_size", "anderson"))
+def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_iter, newton_sweep_iter, *, n_halvings,
+           chunk_size, anderson):
     I, ns = params.n_industries, params.n_states
     shape = policy_shape(grid, I, ns)
     axes = state_axes(grid, I)
@@ -265,38 +263,65 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     b_lo, b_hi = axes[0].points[0], axes[0].points[-1]
     n_feas = jnp.maximum(jnp.sum(feasible), 1)
 
-    def solve_nodes(x0, regime, V, n_iter):
-        fn = lambda x, b_, k_, s_, r_: _residual(x, b_, k_, s_, r_, params, V, axes, grid.b_extrapolate, grid.debt_limit)
+    N = b.shape[0]
+    M = min(N, int(chunk_size))
+    n_chunks_all = -(-N // M)
+
+    def solve_listed(order, count, x, reg, V, n_iter, res_buf):
+        """Newton at the nodes ``order[:count]``, ``M`` at a time; results scattered into ``res_buf``.
+
+        ``order`` has length ``n_chunks_all * M``; its entries past ``count`` are ignored (they hold
+        the out-of-range index ``N``, dropped by the scatter)."""
+        fn = lambda x_, b_, k_, s_, r_: _residual(x_, b_, k_, s_, r_, params, V, axes, grid.b_extrapolate, grid.debt_limit)
 
         def one(x0_, b_, k_, s_, r_):
-            return newton(fn, x0_, (b_, k_, s_, r_), tol=newton_tol, max_iter=n_iter, n_halvings=n_halvings)
+            return newton(fn, x0_, (b_, k_, s_, r_), tol=newton_tol, max_iter=n_iter, n_halvings=n_halvings,
+                          has_aux=True, max_step=_MAX_STEP)
 
-        res = jax.vmap(one)(x0, b, k, s, regime)
-        out = jax.vmap(lambda x_, b_, k_, s_, r_: _outputs(x_, b_, k_, s_, r_, params, V, axes, grid.b_extrapolate, grid.debt_limit))(res.x, b, k, s, regime)
-        return res, out
+        def chunk(carry):
+            j, buf = carry
+            idx = jax.lax.dynamic_slice(order, (j * M,), (M,))
+            take = lambda a: jnp.take(a, idx, axis=0, mode="clip")
+            res = jax.vmap(one)(take(x), take(b), take(k), take(s), take(reg))
+            buf = jax.tree.map(lambda u, v: u.at[idx].set(v, mode="drop"), buf, res)
+            return j + 1, buf
 
-    def sweep(pol, n_iter):
-        """Pass 1 in the carried regimes, switch, pass 2 (one traced Newton for both passes).
+        _, buf = jax.lax.while_loop(lambda c: c[0] * M < count, chunk, (jnp.asarray(0), res_buf))
+        return buf
+
+    def sweep(pol, n_iter, final):
+        """Pass 1 at every node in the carried regimes, switch, pass 2 at the switched nodes only.
 
         Both passes are needed in every sweep: carrying a slack solution that violates the
-        constraint into the next sweep (a lagged regime update) made the iteration diverge.
+        constraint into the next sweep (a lagged regime update) made the iteration diverge. Pass 2
+        re-solves only the nodes whose regime changed (after the first few sweeps a handful) and, in
+        the final sweep, those where Newton has not converged yet (a second ``newton_max_iter``
+        steps), in chunks of ``chunk_size`` nodes; one traced Newton serves both passes.
         """
         c, q, eta, bn, kn, regime = pol
         V = _pack_V(c, q, eta, kn, shape)
         x0 = _x_from(c, q, kn)
+        every = jnp.concatenate([jnp.arange(N), jnp.full(n_chunks_all * M - N, N)])
+        res_shape = jax.eval_shape(
+            lambda: jax.vmap(lambda x_, b_, k_, s_, r_: newton(
+                lambda *a: _residual(*a, params, V, axes, grid.b_extrapolate, grid.debt_limit), x_, (b_, k_, s_, r_),
+                max_iter=1, has_aux=True))(x0, b, k, s, regime))
+        res0 = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), res_shape)
 
         def one_pass(i, carry):
-            x, reg, _, _ = carry
-            res, out = solve_nodes(x, reg, V, n_iter)
-            _, _, eta1, _, _, viol1, mu1 = out
-            switched = jnp.where(reg, eta1 >= -_ETA_TOL * mu1, viol1 > _VIOL_TOL) & (jnp.isfinite(params.theta) | grid.debt_limit)
-            reg_next = jnp.where(i == 0, switched, reg)
-            return res.x, reg_next, res, out
+            reg, changed, res = carry
+            order = jnp.where(i == 0, every, jnp.nonzero(changed, size=n_chunks_all * M, fill_value=N)[0])
+            count = jnp.where(i == 0, N, jnp.sum(changed))
+            x = jnp.where(i == 0, x0, res.x)
+            res = solve_listed(order, count, x, reg, V, n_iter, res)
+            _, _, eta1, _, _, viol1, mu1 = res.aux
+            limited = jnp.isfinite(params.theta) | grid.debt_limit
+            reg_next = jnp.where(reg, eta1 >= -_ETA_TOL * mu1, viol1 > _VIOL_TOL) & limited
+            reg_next = jnp.where(i == 0, reg_next, reg)
+            return reg_next, (reg_next != reg) | (final & ~res.converged), res
 
-        N = b.shape[0]
-        dummy_res, dummy_out = jax.eval_shape(lambda: solve_nodes(x0, regime, V, n_iter))
-        zeros = lambda t: jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), t)
-        x, new_regime, res2, out2 = jax.lax.fori_loop(0, 2, one_pass, (x0, regime, zeros(dummy_res), zeros(dummy_out)))
+        new_regime, _, res2 = jax.lax.fori_loop(0, 2, one_pass, (regime, jnp.zeros(N, bool), res0))
+        out2 = res2.aux
         c2, q2, eta2, bn2, kn2, viol2, mu2 = out2
         ok = res2.converged
         neg_eta = eta2 < -_ETA_TOL * mu2
@@ -314,13 +339,22 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
             d = jnp.max(d, axis=tuple(range(1, d.ndim)))
         return jnp.max(jnp.where(feasible, d, 0.0))
 
+    def to_vec(c_, q_, eta_, bn_, kn_):
+        logits = jnp.log(jnp.maximum(kn_[:, : I - 1], 1e-300)) - jnp.log(jnp.maximum(kn_[:, I - 1 :], 1e-300))
+        return jnp.concatenate([jnp.log(c_), jnp.log(q_), eta_, bn_, logits.T.reshape(-1)])
+
+    def from_vec(v):
+        c_, q_, eta_, bn_ = jnp.exp(v[:N]), jnp.exp(v[N : 2 * N]), v[2 * N : 3 * N], v[3 * N : 4 * N]
+        logits = jnp.concatenate([v[4 * N :].reshape(I - 1, N).T, jnp.zeros((N, 1))], axis=1)
+        return c_, q_, eta_, bn_, jax.nn.softmax(logits, axis=1)
+
     def body(carry):
-        pol, it, _, _, _, _, _, final = carry
+        pol, it, _, _, _, _, _, final, aa, calm = carry
         c, q, eta, bn, kn, regime = pol
         # sweeps take at most `newton_sweep_iter` Newton steps per node (inexact time iteration:
         # the fixed point still solves the equations exactly); the last sweep solves fully.
         n_iter = jnp.where(final, newton_max_iter, newton_sweep_iter)
-        new, no_eq, unsolved, resid = sweep(pol, n_iter)
+        new, no_eq, unsolved, resid = sweep(pol, n_iter, final)
         c2, q2, eta2, bn2, kn2, regime2 = new
         # the change of the undamped update: the same measure the final (undamped) sweep is judged
         # by, so damping cannot make the loop stop early and then fail its own tolerance
@@ -330,23 +364,40 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         )
         w = jnp.where(final, 0.0, damping)
         c2, q2, eta2, bn2, kn2 = [(1.0 - w) * a + w * o for a, o in zip((c2, q2, eta2, bn2, kn2), (c, q, eta, bn, kn))]
+        if anderson > 0:
+            # Anderson mixing of the (damped) update in (log c, log q, η, b', logits of k'), only
+            # in the calm phase: the change below _AA_START and no regime switch for _AA_CALM
+            # sweeps (accelerating the wild early sweeps threw an economy into a regime 2-cycle).
+            # The history restarts whenever that fails (a switch changes the map) and before the
+            # final sweep, which is a plain undamped sweep.
+            calm = jnp.where(jnp.any(regime2 != regime), 0, calm + 1)
+            x_vec, g_vec = to_vec(c, q, eta, bn, kn), to_vec(c2, q2, eta2, bn2, kn2)
+            active = ~final & (calm >= _AA_CALM) & (change < _AA_START) & jnp.all(jnp.isfinite(g_vec))
+            v_next, aa = anderson_step(aa, x_vec, g_vec, restart=~active)
+            ok_aa = active & jnp.all(jnp.isfinite(v_next))
+            mixed = from_vec(jnp.where(ok_aa, v_next, g_vec))
+            c2, q2, eta2, bn2, kn2 = [jnp.where(ok_aa, a, o) for a, o in zip(mixed, (c2, q2, eta2, bn2, kn2))]
         finite = jnp.all(jnp.isfinite(jnp.stack([c2, q2, eta2, bn2]))) & jnp.all(jnp.isfinite(kn2))
         # never carry non-finite values into the next sweep: keep the last finite policies
         new_pol = jax.tree.map(lambda a, o: jnp.where(finite, a, o), (c2, q2, eta2, bn2, kn2, regime2), pol)
         change = jnp.where(finite, change, jnp.inf)
-        done = final | ~finite
-        go_final = (~final) & ((change <= tol) | (it + 1 >= max_iter))
-        return new_pol, it + 1, change, no_eq, unsolved, resid, finite & ~done, go_final | (final & ~done)
+        # the final (fully solved, undamped) sweep ends the loop when it meets the tolerance; an
+        # accelerated iterate can fall short of it (Anderson steps are not monotone), and then
+        # the plain sweeps resume until the budget of sweeps is spent
+        exhausted = it + 1 >= max_iter
+        done = ~finite | (final & ((change <= tol) | exhausted))
+        go_final = (~final) & ((change <= tol) | exhausted)
+        return new_pol, it + 1, change, no_eq, unsolved, resid, ~done, go_final, aa, calm
 
     def cond(carry):
-        _, it, change, _, _, _, running, final = carry
-        return running
+        return carry[6]
 
-    N = b.shape[0]
     zero = jnp.asarray(0)
     fmask = jnp.zeros(N, dtype=bool)
-    carry0 = (init, zero, jnp.asarray(jnp.inf), fmask, fmask, jnp.asarray(jnp.inf), jnp.asarray(True), max_iter <= 1)
-    pol, it, change, no_eq, unsolved, resid, _, _ = jax.lax.while_loop(cond, body, carry0)
+    aa0 = anderson_init(jnp.zeros(N * (I + 3)), anderson) if anderson > 0 else None
+    carry0 = (init, zero, jnp.asarray(jnp.inf), fmask, fmask, jnp.asarray(jnp.inf), jnp.asarray(True), max_iter <= 1, aa0,
+              zero)
+    pol, it, change, no_eq, unsolved, resid, _, _, _, _ = jax.lax.while_loop(cond, body, carry0)
     c, q, eta, bn, kn, regime = pol
     finite = jnp.all(jnp.isfinite(jnp.stack([c, q, eta, bn]))) & jnp.isfinite(change)
     n_noeq = jnp.sum(no_eq)
@@ -380,6 +431,8 @@ def solve_equilibrium(
     newton_max_iter: int = 30,
     newton_sweep_iter: int = 1,
     n_halvings: int = 3,
+    chunk_size: int = 2048,
+    anderson: int = 5,
 ) -> EquilibriumSolution:
     """Solve the decentralized equilibrium by time iteration (DESIGN.md; paper 002 eqs. 10-13).
 
@@ -401,6 +454,8 @@ def solve_equilibrium(
         newton_sweep_iter: Newton steps per node in the other sweeps (inexact time iteration: the
             warm start is already close, and at the fixed point the equations hold exactly; the
             final sweep, from which the diagnostics come, solves each node to ``newton_tol``).
+        chunk_size: nodes solved at once (static). Each pass walks the nodes it must solve in
+            chunks of this size: all of them in pass 1, only those whose regime switched in pass 2.
 
     Returns:
         :class:`EquilibriumSolution` with per-element diagnostics; non-convergence, no-equilibrium
@@ -424,4 +479,4 @@ def solve_equilibrium(
     return _solve(params, grid, pol0, jnp.asarray(tol, float), jnp.asarray(damping, float),
                   jnp.asarray(newton_tol, float), jnp.asarray(max_iter, dtype=int),
                   jnp.asarray(int(newton_max_iter)), jnp.asarray(int(newton_sweep_iter)),
-                  n_halvings=int(n_halvings))
+                  n_halvings=int(n_halvings), chunk_size=int(chunk_size), anderson=int(anderson))
