@@ -1,10 +1,19 @@
 """A straightforward vectorized NumPy time iteration of the specialization model (benchmark baseline).
 
-Same equations, unknowns and regime logic as jaxecon.models.specialization.equilibrium (two
-industries): at every node the unknowns x = (log c, log q, log(k'_1/k'_2)) solve the bond Euler (or the
-binding budget) and the two capital Euler equations; next-period policies are bilinear interpolants
-in (b', k'_1). All nodes are handled at once with NumPy arrays; the Jacobian is by forward
-differences and each 3x3 system is solved with a batched np.linalg.solve. No JAX.
+The same algorithm as ``jaxecon.models.specialization.solve_equilibrium`` with its defaults (two
+industries), written for the benchmark without JAX:
+
+- unknowns ``x = (log c, log q, log(k'_1/k'_2))`` at every node solve the bond Euler (or the binding
+  budget) and the two capital Euler equations; next-period policies are bilinear interpolants in
+  ``(b', k'_1)``;
+- a sweep: one Newton step at every node in the carried regimes (pass 1), regime switch, one Newton
+  step at the switched nodes only (pass 2); Newton steps have a forward-difference Jacobian, a step
+  bounded by 1 in max-norm and up to 3 halvings of a backtracking line search;
+- Anderson(5) mixing once the sweep-to-sweep change is below 1e-2 and no regime switched for two
+  sweeps; then a final sweep that solves every node to 1e-10 (up to 30 Newton steps).
+
+All nodes are handled at once with NumPy arrays (boolean/integer indexing for node subsets), each
+3x3 Newton system by a batched ``np.linalg.solve``.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ class NumpyTimeIteration:
         self.kn = self.k[:, 0].copy()
         self.bn = self.b.copy()
         self.binding = np.zeros(self.c.shape, bool)
+        self.th_f = self.th if np.isfinite(self.th) else 0.0
 
     def _locate(self, pts, x):
         i = np.clip(np.searchsorted(pts, x, side="right") - 1, 0, len(pts) - 2)
@@ -38,23 +48,22 @@ class NumpyTimeIteration:
         return i, t
 
     def _interp(self, tables, bq, kq):
-        """Bilinear interpolation of tables (nb, nk, ns) at (bq, kq) for all s' -> (N, ns) each."""
+        """Bilinear interpolation of tables (nb, nk, ns) at (bq, kq) for all s' -> (n, ns) each."""
         ib, tb = self._locate(self.bp, bq)
         ik, tk = self._locate(self.kp, kq)
-        out = []
-        for T in tables:
-            v = ((1 - tb)[:, None] * (1 - tk)[:, None] * T[ib, ik] + tb[:, None] * (1 - tk)[:, None] * T[ib + 1, ik]
-                 + (1 - tb)[:, None] * tk[:, None] * T[ib, ik + 1] + tb[:, None] * tk[:, None] * T[ib + 1, ik + 1])
-            out.append(v)
-        return out
+        w00, w10 = ((1 - tb) * (1 - tk))[:, None], (tb * (1 - tk))[:, None]
+        w01, w11 = ((1 - tb) * tk)[:, None], (tb * tk)[:, None]
+        return [w00 * T[ib, ik] + w10 * T[ib + 1, ik] + w01 * T[ib, ik + 1] + w11 * T[ib + 1, ik + 1] for T in tables]
 
-    def residual(self, X, binding, tables):
+    def residual(self, X, idx, binding, tables):
+        """Residuals (n, 3) at nodes ``idx`` and the implied (c, q, b', k'_1, eta_bind, violation)."""
+        b, k, s = self.b[idx], self.k[idx], self.s[idx]
         c, q = np.exp(X[:, 0]), np.exp(X[:, 1])
         k1n = 1 / (1 + np.exp(-X[:, 2]))
         kn = np.stack([k1n, 1 - k1n], 1)
-        z, R, Pr = self.z[self.s], self.R[self.s], self.P[self.s]
-        g = kn / self.k - 1 - self.de
-        res = np.sum(z * self.k ** (self.a + self.xi), 1) - np.sum(0.5 * self.phi * g**2 * self.k, 1) + self.b
+        z, R, Pr = self.z[s], self.R[s], self.P[s]
+        g = kn / k - 1 - self.de
+        res = np.sum(z * k ** (self.a + self.xi), 1) - np.sum(0.5 * self.phi * g**2 * k, 1) + b
         bn = R * (res - c)
         cn, qn, en, k1nn = self._interp(tables, bn, k1n)
         cn = np.maximum(cn, 1e-10)
@@ -65,51 +74,112 @@ class NumpyTimeIteration:
         gg = x - 1 - self.de
         d1 = 0.5 * self.phi * gg**2 - self.phi * gg * x
         mpk = self.a * self.z[None] * kn[:, None, :] ** (self.a + self.xi - 1)
-        th = self.th if np.isfinite(self.th) else 0.0
-        term = mun[:, :, None] * (qn[:, :, None] + mpk - d1) + (th * qn * en)[:, :, None]
+        term = mun[:, :, None] * (qn[:, :, None] + mpk - d1) + (self.th_f * qn * en)[:, :, None]
         rhs = self.be * np.sum(Pr[:, :, None] * term, 1)
-        lhs = (c ** (-self.g))[:, None] * (q[:, None] + self.phi * g)
-        r0 = np.where(binding, (res + th * q) / c - 1, bR_Emu ** (-1 / self.g) / c - 1)
+        mu = c ** (-self.g)
+        lhs = mu[:, None] * (q[:, None] + self.phi * g)
+        r0 = np.where(binding, (res + self.th_f * q) / c - 1, bR_Emu ** (-1 / self.g) / c - 1)
         F = np.column_stack([r0, rhs / lhs - 1])
-        return F, (c, q, bn, k1n, bR_Emu)
+        limit = self.th_f * q if np.isfinite(self.th) else np.inf
+        viol = (-bn / R - limit) / (1 + self.th_f * q)
+        return F, (c, q, bn, k1n, mu - bR_Emu, viol, mu)
 
-    def newton(self, X, binding, tables, n_iter):
-        h = 1e-7
+    def newton(self, X, idx, binding, tables, n_iter, tol=1e-10, n_halvings=3, max_step=1.0, h=1e-7):
+        """Damped Newton at nodes ``idx``; returns the new X and the residual and outputs there."""
+        F, out = self.residual(X, idx, binding, tables)
+        active = np.arange(len(idx))
         for _ in range(n_iter):
-            F, _ = self.residual(X, binding, tables)
-            J = np.empty((X.shape[0], 3, 3))
+            active = active[np.max(np.abs(F[active]), 1) > tol]
+            if active.size == 0:
+                break
+            Xa, Fa, ia, ba = X[active], F[active], idx[active], binding[active]
+            J = np.empty((len(active), 3, 3))
             for j in range(3):
-                Xh = X.copy()
+                Xh = Xa.copy()
                 Xh[:, j] += h
-                J[:, :, j] = (self.residual(Xh, binding, tables)[0] - F) / h
-            bad = ~np.all(np.isfinite(J), axis=(1, 2)) | ~np.all(np.isfinite(F), axis=1)
-            bad |= np.abs(np.linalg.det(np.where(bad[:, None, None], np.eye(3), J))) < 1e-300
-            J = np.where(bad[:, None, None], np.eye(3), J)
-            F = np.where(bad[:, None], 0.0, F)
-            dX = np.linalg.solve(J, -F[:, :, None])[:, :, 0]
-            dX = np.clip(np.where(np.isfinite(dX), dX, 0.0), -1.0, 1.0)  # crude safeguard (no line search)
-            X = X + dX
-        return X
+                J[:, :, j] = (self.residual(Xh, ia, ba, tables)[0] - Fa) / h
+            bad = ~np.all(np.isfinite(J), axis=(1, 2)) | (np.abs(np.linalg.det(np.where(np.isfinite(J), J, 0.0))) < 1e-300)
+            J[bad] = np.eye(3)
+            dX = np.linalg.solve(J, -np.where(bad[:, None], 0.0, Fa)[:, :, None])[:, :, 0]
+            dX = np.where(np.isfinite(dX), dX, 0.0)
+            dX *= np.minimum(1.0, max_step / np.maximum(np.max(np.abs(dX), 1), 1e-300))[:, None]
+            f0 = np.sum(Fa**2, 1)
+            lam = np.ones(len(active))
+            todo = np.arange(len(active))
+            Xn, Fn, outn = Xa.copy(), Fa.copy(), [o[active].copy() for o in out]
+            for k in range(n_halvings + 1):
+                Xt = Xa[todo] + lam[todo, None] * dX[todo]
+                Ft, ot = self.residual(Xt, ia[todo], ba[todo], tables)
+                ft = np.where(np.all(np.isfinite(Ft), 1), np.sum(Ft**2, 1), np.inf)
+                ok = (ft <= (1 - 1e-4 * lam[todo]) * f0[todo]) | (k == n_halvings)
+                take = todo[ok & np.isfinite(ft)]
+                sel = (ok & np.isfinite(ft))
+                Xn[take], Fn[take] = Xt[sel], Ft[sel]
+                for o, v in zip(outn, ot):
+                    o[take] = v[sel]
+                todo = todo[~ok]
+                lam[todo] *= 0.5
+                if todo.size == 0:
+                    break
+            X[active], F[active] = Xn, Fn
+            for o, v in zip(out, outn):
+                o[active] = v
+        return X, F, out
 
-    def sweep(self, n_iter=2):
+    def sweep(self, n_iter=1):
+        """One sweep (module docstring); returns the undamped update and its regime."""
         sh = self.shape
         tables = (self.c.reshape(sh), self.q.reshape(sh), self.eta.reshape(sh), self.kn.reshape(sh))
         X = np.column_stack([np.log(self.c), np.log(self.q), np.log(self.kn) - np.log(1 - self.kn)])
-        X = self.newton(X, self.binding, tables, n_iter)
-        _, (c, q, bn, k1n, bR_Emu) = self.residual(X, self.binding, tables)
-        eta = c ** (-self.g) - bR_Emu
-        R = self.R[self.s]
-        viol = -bn / R - self.th * q > 1e-10
-        binding = np.where(self.binding, eta >= 0, viol)
-        X = self.newton(X, binding, tables, n_iter)
-        _, (c, q, bn, k1n, bR_Emu) = self.residual(X, binding, tables)
-        eta = np.where(binding, np.maximum(c ** (-self.g) - bR_Emu, 0.0), 0.0)
-        change = max(np.max(np.abs(c - self.c) / (1 + np.abs(self.c))), np.max(np.abs(bn - self.bn) / (1 + np.abs(self.bn))))
-        self.c, self.q, self.eta, self.bn, self.kn, self.binding = c, q, eta, bn, k1n, binding
-        return change
+        every = np.arange(len(self.c))
+        X, F, out = self.newton(X, every, self.binding, tables, n_iter)
+        c, q, bn, k1n, eta_b, viol, mu = out
+        limited = np.isfinite(self.th)
+        binding = np.where(self.binding, eta_b >= -1e-9 * mu, viol > 1e-10) & limited
+        redo = np.flatnonzero(binding != self.binding)
+        if n_iter > 1:
+            redo = np.union1d(redo, np.flatnonzero(np.max(np.abs(F), 1) > 1e-10))
+        if redo.size:
+            X[redo], _, out2 = self.newton(X[redo], redo, binding[redo], tables, n_iter)
+            for o, v in zip(out, out2):
+                o[redo] = v
+        c, q, bn, k1n, eta_b, viol, mu = out
+        eta = np.where(binding, np.maximum(eta_b, 0.0), 0.0)
+        return c, q, eta, bn, k1n, binding
 
-    def solve(self, tol=1e-7, max_iter=1000):
+    def solve(self, tol=1e-7, max_iter=1000, memory=5):
+        """Time iteration to ``tol`` with Anderson mixing in the calm phase; returns the sweeps."""
+        n = len(self.c)
+        hist_dx, hist_df, x_prev, f_prev, calm = [], [], None, None, 0
+        final = False
         for it in range(1, max_iter + 1):
-            if self.sweep() <= tol:
+            new = self.sweep(30 if final else 1)
+            c, q, eta, bn, k1n, binding = new
+            old = (self.c, self.q, self.eta, self.bn, self.kn)
+            change = max(np.max(np.abs(a - o) / (1 + np.abs(o))) for a, o in zip((c, q, eta, bn, k1n), old))
+            if final and change <= tol:
+                self.c, self.q, self.eta, self.bn, self.kn, self.binding = new
                 return it
+            calm = 0 if np.any(binding != self.binding) else calm + 1
+            vec = lambda c_, q_, e_, b_, k_: np.concatenate([np.log(c_), np.log(q_), e_, b_, np.log(k_) - np.log(1 - k_)])
+            x, gx = vec(*old), vec(c, q, eta, bn, k1n)
+            if not final and calm >= 2 and change < 1e-2 and np.all(np.isfinite(gx)):
+                f = gx - x
+                if x_prev is not None:
+                    hist_dx.append(x - x_prev)
+                    hist_df.append(f - f_prev)
+                    hist_dx, hist_df = hist_dx[-memory:], hist_df[-memory:]
+                x_prev, f_prev = x, f
+                if hist_df:
+                    DF, DX = np.array(hist_df), np.array(hist_dx)
+                    A = DF @ DF.T
+                    A += 1e-10 * np.trace(A) / memory * np.eye(len(A))
+                    gamma = np.linalg.solve(A, DF @ f)
+                    gx = gx - gamma @ (DX + DF)
+                    c, q, eta, bn = np.exp(gx[:n]), np.exp(gx[n:2 * n]), gx[2 * n:3 * n], gx[3 * n:4 * n]
+                    k1n = 1 / (1 + np.exp(-gx[4 * n:]))
+            else:
+                hist_dx, hist_df, x_prev, f_prev = [], [], None, None
+            self.c, self.q, self.eta, self.bn, self.kn, self.binding = c, q, eta, bn, k1n, binding
+            final = change <= tol or it + 1 >= max_iter
         return max_iter

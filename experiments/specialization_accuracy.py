@@ -39,16 +39,20 @@ GRIDS = [
     ("40 x 15 uniform b", Grid(b_curvature=1.0)),
     ("60 x 21", Grid(n_b=60, n_k=21)),
 ]
+# with --fine: the reference's finest grid (did not converge on 2026-11-22: a regime cycle at a few
+# nodes left result code 2 after 1000 sweeps and 9 minutes)
+FINE = [("80 x 25", Grid(n_b=80, n_k=25))]
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20_000, help="number of random off-grid states")
+    ap.add_argument("--fine", action="store_true", help="also the 80 x 25 grid (about 10 minutes)")
     args = ap.parse_args(argv)
     out = ResultsDir("specialization_accuracy")
     p = two_industry_params()
     rows = []
-    for name, g in tqdm(GRIDS, desc="grids", unit="grid"):
+    for name, g in tqdm(GRIDS + (FINE if args.fine else []), desc="grids", unit="grid"):
         t0 = time.perf_counter()
         sol = solve_equilibrium(p, g)
         jax.block_until_ready(sol.c)
