@@ -20,13 +20,22 @@ lowers the collateral and so consumption, which lowers ``q``).
 
 Regimes. Each node carries the regime found at the previous sweep. A sweep solves every node in its
 regime (pass 1), switches a slack node that violates ``−b'/R <= θ q`` to binding and a binding node
-with ``η < 0`` to slack, and re-solves (pass 2, where unchanged nodes are already converged). A
+with ``η < 0`` to slack, and re-solves the switched nodes (pass 2; in the final sweep also the nodes
+whose Newton has not converged yet). A
 node is then valid when it is slack and satisfies the constraint, or binds with ``η >= 0``; at the
 fixed point this is exactly the check "slack first, binding where the slack solution violates the
 constraint". A node where neither works (the binding system gives ``η < 0`` or has no root: the
 feedback gain ``θ γ q / c`` above one) is flagged ``no_equilibrium`` and counted; its stored values
 are the finite values of the failed system, never silently repaired. ``η`` in ``[−1e−9 u'(c), 0)``
 (round-off at the regime boundary) is set to 0.
+
+Speed. Sweeps are inexact (one Newton step per node, bounded by 1 in the log/logit unknowns, from the
+previous sweep's solution; the final sweep solves every node to ``newton_tol``). Nodes are solved in
+chunks of ``chunk_size`` so that pass 2 costs only the switched nodes. Once the sweep-to-sweep change
+is below 1e-2 and no regime has switched for two sweeps, the update is Anderson-mixed
+(:mod:`jaxecon.numerics.anderson`, memory ``anderson``); the history restarts at every switch. On the
+default two-industry economy this cuts the sweeps from 193 to 59 (the plain iteration contracts by
+only about 0.94 per sweep).
 """
 
 from __future__ import annotations
@@ -441,7 +450,9 @@ def solve_equilibrium(
     done. Each sweep solves the ``I + 1`` equations at every grid node with the batched damped
     Newton of :func:`jaxecon.numerics.newton` (``vmap`` over nodes), warm-started at the previous
     sweep's solution; next-period policies are interpolated with
-    :func:`jaxecon.numerics.interp_tables`.
+    :func:`jaxecon.numerics.interp_tables`. Anderson mixing accelerates the calm phase (module
+    docstring). On a 2-core CPU the default two-industry economy takes about 7 s after a ~15 s
+    compile (``benchmarks/RESULTS.md``).
 
     Args:
         params: one :class:`Params` (use ``jax.vmap`` over stacked Params for a batch).
@@ -456,6 +467,9 @@ def solve_equilibrium(
             final sweep, from which the diagnostics come, solves each node to ``newton_tol``).
         chunk_size: nodes solved at once (static). Each pass walks the nodes it must solve in
             chunks of this size: all of them in pass 1, only those whose regime switched in pass 2.
+        anderson: Anderson-acceleration memory (static; 0 = plain time iteration). Mixing starts
+            when the change is below 1e-2 and no regime switched for two sweeps, and restarts at
+            every switch.
 
     Returns:
         :class:`EquilibriumSolution` with per-element diagnostics; non-convergence, no-equilibrium
