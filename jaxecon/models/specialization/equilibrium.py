@@ -136,6 +136,9 @@ class EquilibriumSolution(eqx.Module):
             f"b' at/below the bond-grid bottom at {100 * float(self.share_b_low):.1f}% of states, "
             f"at/above the top at {100 * float(self.share_b_high):.1f}%",
         ]
+        if int(self.n_unsolved) > 0 or code in (1, 3):
+            lines.append("NOT CONVERGED: one Newton step per node and sweep may be too little here; try "
+                         "newton_sweep_iter=2, damping=0.5, or a wider grid")
         if int(self.n_no_equilibrium) > 0:
             lines.append("NO EQUILIBRIUM where the constraint binds at some states: the fire-sale feedback "
                          "gain theta*gamma*q/c exceeds one there (lower theta or gamma)")
