@@ -303,6 +303,12 @@ def _as2d(a, n, dtype, name):
     return a
 
 
+def _as_float(y):
+    """``y`` as a JAX array of the default float dtype unless it is floating already."""
+    y = jnp.asarray(y)
+    return y if jnp.issubdtype(y.dtype, jnp.floating) else y.astype(jnp.result_type(float))
+
+
 def ols_arrays(y, X, weights=None, fe=None, cluster=None, *, n_groups: tuple[int, ...] = (),
                n_clusters: int | None = None, vcov: str = "iid", ssc: str = "stata",
                tol: float = 1e-13, max_iter: int = 10_000) -> LinearFit:
@@ -328,9 +334,7 @@ def ols_arrays(y, X, weights=None, fe=None, cluster=None, *, n_groups: tuple[int
         beforehand): they give non-finite coefficients.
     """
     _check_config(vcov, ssc, cluster, n_clusters)
-    y = jnp.asarray(y)
-    if not jnp.issubdtype(y.dtype, jnp.floating):
-        y = y.astype(jnp.result_type(float))
+    y = _as_float(y)
     n = y.shape[0]
     X = _as2d(X, n, y.dtype, "X")
     w, codes, cl, G = _prep(n, y.dtype, weights, fe, tuple(n_groups), cluster, n_clusters)
@@ -362,9 +366,7 @@ def iv_arrays(y, X_endog, X_exog, Z, weights=None, fe=None, cluster=None, *,
         :class:`LinearFit` with coefficients ordered ``[endogenous..., exogenous...]``.
     """
     _check_config(vcov, ssc, cluster, n_clusters)
-    y = jnp.asarray(y)
-    if not jnp.issubdtype(y.dtype, jnp.floating):
-        y = y.astype(jnp.result_type(float))
+    y = _as_float(y)
     n = y.shape[0]
     Xen = _as2d(X_endog, n, y.dtype, "X_endog")
     Xex = _as2d(X_exog, n, y.dtype, "X_exog")

@@ -279,16 +279,25 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     M = min(N, int(chunk_size))
     n_chunks_all = -(-N // M)
 
-    def solve_listed(order, count, x, reg, V, n_iter, res_buf):
-        """Newton at the nodes ``order[:count]``, ``M`` at a time; results scattered into ``res_buf``.
+    every = jnp.concatenate([jnp.arange(N), jnp.full(n_chunks_all * M - N, N)])  # pass 1's node list
+    limited = jnp.isfinite(params.theta) | grid.debt_limit  # is there a borrowing limit at all
 
-        ``order`` has length ``n_chunks_all * M``; its entries past ``count`` are ignored (they hold
-        the out-of-range index ``N``, dropped by the scatter)."""
+    def node_newton(V, n_iter):
+        """The per-node Newton solve ``(x0, b, k, s, regime) -> NewtonResult`` given tables ``V``."""
         fn = lambda x_, b_, k_, s_, r_: _residual(x_, b_, k_, s_, r_, params, V, axes, grid.b_extrapolate, grid.debt_limit)
 
         def one(x0_, b_, k_, s_, r_):
             return newton(fn, x0_, (b_, k_, s_, r_), tol=newton_tol, max_iter=n_iter, n_halvings=n_halvings,
                           has_aux=True, max_step=_MAX_STEP)
+
+        return one
+
+    def solve_listed(order, count, x, reg, V, n_iter, res_buf):
+        """Newton at the nodes ``order[:count]``, ``M`` at a time; results scattered into ``res_buf``.
+
+        ``order`` has length ``n_chunks_all * M``; its entries past ``count`` are ignored (they hold
+        the out-of-range index ``N``, dropped by the scatter)."""
+        one = node_newton(V, n_iter)
 
         def chunk(carry):
             j, buf = carry
@@ -313,11 +322,7 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         c, q, eta, bn, kn, regime = pol
         V = _pack_V(c, q, eta, kn, shape)
         x0 = _x_from(c, q, kn)
-        every = jnp.concatenate([jnp.arange(N), jnp.full(n_chunks_all * M - N, N)])
-        res_shape = jax.eval_shape(
-            lambda: jax.vmap(lambda x_, b_, k_, s_, r_: newton(
-                lambda *a: _residual(*a, params, V, axes, grid.b_extrapolate, grid.debt_limit), x_, (b_, k_, s_, r_),
-                max_iter=1, has_aux=True))(x0, b, k, s, regime))
+        res_shape = jax.eval_shape(jax.vmap(node_newton(V, n_iter)), x0, b, k, s, regime)
         res0 = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), res_shape)
 
         def one_pass(i, carry):
@@ -327,7 +332,6 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
             x = jnp.where(i == 0, x0, res.x)
             res = solve_listed(order, count, x, reg, V, n_iter, res)
             _, _, eta1, _, _, viol1, mu1 = res.aux
-            limited = jnp.isfinite(params.theta) | grid.debt_limit
             reg_next = jnp.where(reg, eta1 >= -_ETA_TOL * mu1, viol1 > _VIOL_TOL) & limited
             reg_next = jnp.where(i == 0, reg_next, reg)
             return reg_next, (reg_next != reg) | (final & ~res.converged), res
@@ -352,8 +356,8 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         return jnp.max(jnp.where(feasible, d, 0.0))
 
     def to_vec(c_, q_, eta_, bn_, kn_):
-        logits = jnp.log(jnp.maximum(kn_[:, : I - 1], 1e-300)) - jnp.log(jnp.maximum(kn_[:, I - 1 :], 1e-300))
-        return jnp.concatenate([jnp.log(c_), jnp.log(q_), eta_, bn_, logits.T.reshape(-1)])
+        x_ = _x_from(c_, q_, kn_)  # (log c, log q, logits of k') per node
+        return jnp.concatenate([x_[:, 0], x_[:, 1], eta_, bn_, x_[:, 2:].T.reshape(-1)])
 
     def from_vec(v):
         c_, q_, eta_, bn_ = jnp.exp(v[:N]), jnp.exp(v[N : 2 * N]), v[2 * N : 3 * N], v[3 * N : 4 * N]
