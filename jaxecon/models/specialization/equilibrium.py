@@ -458,8 +458,8 @@ def solve_equilibrium(
     Newton of :func:`jaxecon.numerics.newton` (``vmap`` over nodes), warm-started at the previous
     sweep's solution; next-period policies are interpolated with
     :func:`jaxecon.numerics.interp_tables`. Anderson mixing accelerates the calm phase (module
-    docstring). On a 2-core CPU the default two-industry economy takes about 7 s after a ~15 s
-    compile (``benchmarks/RESULTS.md``).
+    docstring). On a 2-core CPU one default-grid economy takes about 9 s after a ~14 s compile
+    (``benchmarks/RESULTS.md``).
 
     Args:
         params: one :class:`Params` (use ``jax.vmap`` over stacked Params for a batch).
