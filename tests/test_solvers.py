@@ -53,6 +53,8 @@ def test_newton_aux_is_evaluated_at_the_root_and_steps_are_bounded():
     # a start that already solves the system takes no step (and its aux is that start's)
     zero = newton(lambda x: (x - 2.0, x + 1.0), 2.0, has_aux=True)
     assert int(zero.iterations) == 0 and float(zero.aux) == 3.0 and bool(zero.converged)
+    with pytest.raises(ValueError, match="max_step"):
+        newton(lambda x: x, 1.0, max_step=0.0)
 
 
 def test_anderson_solves_a_linear_contraction_in_far_fewer_steps():

@@ -220,6 +220,10 @@ def test_invalid_grids_and_shares_raise(two_small):
         simulate(two_small, jnp.zeros(1), jnp.array([[1.2, -0.2]]), key=jax.random.key(0), periods=3)
     with pytest.raises(ValueError, match="damping"):
         solve_equilibrium(two_industry_params(n_z=3), G2, damping=1.5)
+    with pytest.raises(ValueError, match="chunk_size"):
+        solve_equilibrium(two_industry_params(n_z=3), G2, chunk_size=0)
+    with pytest.raises(ValueError, match="anderson"):
+        solve_equilibrium(two_industry_params(n_z=3), G2, anderson=-1)
 
 
 def test_paper_theta_is_diagnosed_as_no_equilibrium():

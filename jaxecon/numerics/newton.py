@@ -75,6 +75,8 @@ def newton(
         max_step: the Newton direction is scaled down so that ``max|dx| <= max_step`` before the
             line search (a trust bound; e.g. for unknowns in logs, 1 limits a step to a factor e).
     """
+    if not max_step > 0:
+        raise ValueError(f"newton: max_step must be > 0; got {max_step}")
     x0 = jnp.asarray(x0, dtype=float)
     scalar = x0.ndim == 0
     shape = x0.shape

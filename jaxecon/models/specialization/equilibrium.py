@@ -488,6 +488,10 @@ def solve_equilibrium(
         raise ValueError(f"grid must be a specialization Grid; got {type(grid).__name__}")
     if not isinstance(damping, jax.core.Tracer) and not 0.0 <= float(damping) < 1.0:
         raise ValueError(f"damping must lie in [0, 1); got {damping}")
+    if int(chunk_size) < 1:
+        raise ValueError(f"chunk_size must be a positive number of nodes; got {chunk_size}")
+    if int(anderson) < 0:
+        raise ValueError(f"anderson (the acceleration memory) must be >= 0 (0 = off); got {anderson}")
     I, ns = params.n_industries, params.n_states
     if init is None:
         pol0 = _initial_policies(params, grid)
