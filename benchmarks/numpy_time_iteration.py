@@ -4,8 +4,9 @@ The same algorithm as ``jaxecon.models.specialization.solve_equilibrium`` with i
 industries), written for the benchmark without JAX:
 
 - unknowns ``x = (log c, log q, log(k'_1/k'_2))`` at every node solve the bond Euler (or the binding
-  budget) and the two capital Euler equations; next-period policies are bilinear interpolants in
-  ``(b', k'_1)``;
+  budget) and the two capital Euler equations; the expectations are bilinear interpolants in
+  ``(b', k'_1)`` of tables of ``E[u'(c'), u'(c')q', u'(c')z_i', u'(c')k''_i^2, q'eta' | s]`` built
+  once per sweep (``expected_tables``);
 - a sweep: one Newton step at every node in the carried regimes (pass 1), regime switch, one Newton
   step at the switched nodes only (pass 2); Newton steps have a forward-difference Jacobian, a step
   bounded by 1 in max-norm and up to 3 halvings of a backtracking line search;
@@ -47,35 +48,41 @@ class NumpyTimeIteration:
         t = np.clip((x - pts[i]) / (pts[i + 1] - pts[i]), 0.0, 1.0)
         return i, t
 
-    def _interp(self, tables, bq, kq):
-        """Bilinear interpolation of tables (nb, nk, ns) at (bq, kq) for all s' -> (n, ns) each."""
+    def expected_tables(self):
+        """E[. | s] of u'(c'), u'(c')q', u'(c')z_i', u'(c')k''_i^2, q'eta' on the grid: (nb, nk, ns, 7)."""
+        mu = np.maximum(self.c, 1e-10) ** (-self.g)
+        k1 = np.clip(self.kn, 1e-10, 1.0)
+        k2 = np.maximum(1.0 - k1, 1e-10)
+        z = self.z[self.s]
+        T = np.stack([mu, mu * self.q, mu * z[:, 0], mu * z[:, 1], mu * k1**2, mu * k2**2, self.q * self.eta], 1)
+        T = T.reshape(self.shape + (7,))
+        return np.einsum("bkuj,su->bksj", T, self.P)
+
+    def _interp(self, ET, bq, kq, s):
+        """Bilinear interpolation of the expected tables at (bq, kq) in row s -> (n, 7)."""
         ib, tb = self._locate(self.bp, bq)
         ik, tk = self._locate(self.kp, kq)
         w00, w10 = ((1 - tb) * (1 - tk))[:, None], (tb * (1 - tk))[:, None]
         w01, w11 = ((1 - tb) * tk)[:, None], (tb * tk)[:, None]
-        return [w00 * T[ib, ik] + w10 * T[ib + 1, ik] + w01 * T[ib, ik + 1] + w11 * T[ib + 1, ik + 1] for T in tables]
+        return w00 * ET[ib, ik, s] + w10 * ET[ib + 1, ik, s] + w01 * ET[ib, ik + 1, s] + w11 * ET[ib + 1, ik + 1, s]
 
-    def residual(self, X, idx, binding, tables):
+    def residual(self, X, idx, binding, ET):
         """Residuals (n, 3) at nodes ``idx`` and the implied (c, q, b', k'_1, eta_bind, violation)."""
         b, k, s = self.b[idx], self.k[idx], self.s[idx]
         c, q = np.exp(X[:, 0]), np.exp(X[:, 1])
         k1n = 1 / (1 + np.exp(-X[:, 2]))
         kn = np.stack([k1n, 1 - k1n], 1)
-        z, R, Pr = self.z[s], self.R[s], self.P[s]
+        z, R = self.z[s], self.R[s]
         g = kn / k - 1 - self.de
         res = np.sum(z * k ** (self.a + self.xi), 1) - np.sum(0.5 * self.phi * g**2 * k, 1) + b
         bn = R * (res - c)
-        cn, qn, en, k1nn = self._interp(tables, bn, k1n)
-        cn = np.maximum(cn, 1e-10)
-        knn = np.stack([np.clip(k1nn, 1e-10, 1), np.maximum(1 - k1nn, 1e-10)], 2)
-        mun = cn ** (-self.g)
-        bR_Emu = self.be * R * np.sum(Pr * mun, 1)
-        x = knn / kn[:, None, :]
-        gg = x - 1 - self.de
-        d1 = 0.5 * self.phi * gg**2 - self.phi * gg * x
-        mpk = self.a * self.z[None] * kn[:, None, :] ** (self.a + self.xi - 1)
-        term = mun[:, :, None] * (qn[:, :, None] + mpk - d1) + (self.th_f * qn * en)[:, :, None]
-        rhs = self.be * np.sum(Pr[:, :, None] * term, 1)
+        e = self._interp(ET, bn, k1n, s)
+        e_mu = np.maximum(e[:, 0], 1e-300)
+        bR_Emu = self.be * R * e_mu
+        mpk = self.a * kn ** (self.a + self.xi - 1)
+        expect = (e[:, 1:2] + mpk * e[:, 2:4] + 0.5 * self.phi * (e[:, 4:6] / kn**2 - (1 + self.de) ** 2 * e_mu[:, None])
+                  + self.th_f * e[:, 6:7])
+        rhs = self.be * expect
         mu = c ** (-self.g)
         lhs = mu[:, None] * (q[:, None] + self.phi * g)
         r0 = np.where(binding, (res + self.th_f * q) / c - 1, bR_Emu ** (-1 / self.g) / c - 1)
@@ -128,8 +135,7 @@ class NumpyTimeIteration:
 
     def sweep(self, n_iter=1):
         """One sweep (module docstring); returns the undamped update and its regime."""
-        sh = self.shape
-        tables = (self.c.reshape(sh), self.q.reshape(sh), self.eta.reshape(sh), self.kn.reshape(sh))
+        tables = self.expected_tables()
         X = np.column_stack([np.log(self.c), np.log(self.q), np.log(self.kn) - np.log(1 - self.kn)])
         every = np.arange(len(self.c))
         X, F, out = self.newton(X, every, self.binding, tables, n_iter)

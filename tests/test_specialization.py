@@ -58,7 +58,10 @@ def test_one_industry_q_is_discounted_dividends(one_inf):
     P, z, R = np.asarray(p.P), np.asarray(p.z)[:, 0], np.asarray(p.R)
     beta, gamma, alpha = float(p.beta), float(p.gamma), float(p.alpha)
     nb, ns = c.shape
-    # q(b,s) = beta sum_s' P m (q(b',s') + alpha z(s')),  m = (c(b',s')/c(b,s))^-gamma, all by linear interp
+    # u'(c(b,s)) q(b,s) = beta sum_s' P(s,s') [u'(c') q' + u'(c') alpha z(s')](b', s'), every product
+    # u'(c')q' and u'(c') interpolated linearly in b' (the solver's expectation tables): a linear
+    # system in q over all (b, s) with the solved u'(c) as the stochastic discount factor
+    mu = c ** (-gamma)
     A = np.zeros((nb * ns, nb * ns))
     r = np.zeros(nb * ns)
     for ib in range(nb):
@@ -66,11 +69,10 @@ def test_one_industry_q_is_discounted_dividends(one_inf):
             row = ib * ns + s
             i, t = _interp_weights(b_pts, bn[ib, s])
             for s2 in range(ns):
-                c_next = (1 - t) * c[i, s2] + t * c[i + 1, s2]
-                m = beta * P[s, s2] * (c_next / c[ib, s]) ** (-gamma)
-                A[row, i * ns + s2] += m * (1 - t)
-                A[row, (i + 1) * ns + s2] += m * t
-                r[row] += m * alpha * z[s2]
+                w = beta * P[s, s2] / mu[ib, s]
+                A[row, i * ns + s2] += w * (1 - t) * mu[i, s2]
+                A[row, (i + 1) * ns + s2] += w * t * mu[i + 1, s2]
+                r[row] += w * alpha * z[s2] * ((1 - t) * mu[i, s2] + t * mu[i + 1, s2])
     q_lin = np.linalg.solve(np.eye(nb * ns) - A, r).reshape(nb, ns)
     np.testing.assert_allclose(q, q_lin, rtol=1e-7)
     # and q is a plausible price: a few times the dividend alpha*z, discounted at about 1/(1-beta)
@@ -153,8 +155,10 @@ def test_batched_equals_separate():
     for j, p in enumerate(ps):
         one = solve_equilibrium(p, g)
         assert int(batched.iterations[j]) == int(one.iterations)
+        # equal to round-off: the batched expectation tables are a batched matrix product whose
+        # summation order may differ from the single one (measured 1.5e-12 after the whole solve)
         for name in ("c", "q", "eta", "b_next"):
-            np.testing.assert_allclose(getattr(batched, name)[j], getattr(one, name), rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(getattr(batched, name)[j], getattr(one, name), rtol=1e-10, atol=1e-14)
         assert bool(batched.converged[j]) == bool(one.converged)
     assert np.all(np.asarray(batched.converged)), batched.result
 
