@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxecon  # noqa: F401
-from jaxecon.numerics import anderson_init, anderson_step, fixed_point, newton
+from jaxecon.numerics import anderson_init, anderson_step, fixed_point, newton, solve_small
 
 
 def test_newton_scalar_batch_under_vmap():
@@ -55,6 +55,18 @@ def test_newton_aux_is_evaluated_at_the_root_and_steps_are_bounded():
     assert int(zero.iterations) == 0 and float(zero.aux) == 3.0 and bool(zero.converged)
     with pytest.raises(ValueError, match="max_step"):
         newton(lambda x: x, 1.0, max_step=0.0)
+
+
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+def test_solve_small_agrees_with_lapack_and_flags_singular_systems(m):
+    rng = np.random.default_rng(m)
+    A = rng.normal(size=(500, m, m)) + 3.0 * np.eye(m)  # well conditioned
+    b = rng.normal(size=(500, m))
+    got = jax.vmap(solve_small)(jnp.asarray(A), jnp.asarray(b))
+    np.testing.assert_allclose(got, np.linalg.solve(A, b[..., None])[..., 0], rtol=1e-10, atol=1e-12)
+    singular = np.ones((m, m)) if m > 1 else np.zeros((1, 1))
+    if m <= 3:  # Cramer's rule: det = 0 gives non-finite values, which newton() refuses as a step
+        assert not np.all(np.isfinite(np.asarray(solve_small(jnp.asarray(singular), jnp.ones(m)))))
 
 
 def test_anderson_solves_a_linear_contraction_in_far_fewer_steps():

@@ -16,7 +16,7 @@ from .markov import (
     tauchen,
 )
 from .interp import Axis, Interpolator, interp_multilinear, interp_tables, points_axis, power_axis, uniform_axis
-from .newton import NewtonResult, newton
+from .newton import NewtonResult, newton, solve_small
 from .fixed_point import FixedPointResult, fixed_point
 from .anderson import AndersonState, anderson_init, anderson_step
 from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack, unpad, unstack
@@ -25,7 +25,7 @@ __all__ = [
     "MarkovChain", "tauchen", "rouwenhorst", "product_chain", "drift_chain",
     "stationary_distribution", "chain_moments", "simulate_indices",
     "Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "interp_tables", "Interpolator",
-    "NewtonResult", "newton",
+    "NewtonResult", "newton", "solve_small",
     "FixedPointResult", "fixed_point",
     "AndersonState", "anderson_init", "anderson_step",
     "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap",

@@ -16,7 +16,40 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-__all__ = ["NewtonResult", "newton"]
+__all__ = ["NewtonResult", "newton", "solve_small"]
+
+
+def solve_small(A, b):
+    """Solve ``A x = b`` for one small dense system: Cramer's rule for ``m <= 3``, LU otherwise.
+
+    ``x_i = det(A with column i replaced by b) / det(A)``. For ``m <= 3`` this is a handful of
+    elementwise products, which XLA fuses into the caller; under ``vmap`` over 15,000 Newton systems
+    on a CPU, the batched LAPACK LU and triangular solves of ``jnp.linalg.solve`` were a fifth of the
+    specialization solver's time. A singular ``A`` gives non-finite ``x`` (callers check). Cramer's
+    rule loses accuracy on ill-conditioned systems faster than pivoted LU; a Newton direction only
+    needs to be a descent direction, and the line search guards the rest.
+    """
+    A = jnp.asarray(A)
+    b = jnp.asarray(b)
+    m = b.shape[0]
+    if m == 1:
+        return b / A[0]
+    if m == 2:
+        det = A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]
+        return jnp.stack([b[0] * A[1, 1] - A[0, 1] * b[1], A[0, 0] * b[1] - b[0] * A[1, 0]]) / det
+    if m == 3:
+        # cofactors of the first row give det(A); x = adj(A) b / det(A)
+        c00 = A[1, 1] * A[2, 2] - A[1, 2] * A[2, 1]
+        c01 = A[1, 2] * A[2, 0] - A[1, 0] * A[2, 2]
+        c02 = A[1, 0] * A[2, 1] - A[1, 1] * A[2, 0]
+        det = A[0, 0] * c00 + A[0, 1] * c01 + A[0, 2] * c02
+        adj = jnp.stack([
+            jnp.stack([c00, A[0, 2] * A[2, 1] - A[0, 1] * A[2, 2], A[0, 1] * A[1, 2] - A[0, 2] * A[1, 1]]),
+            jnp.stack([c01, A[0, 0] * A[2, 2] - A[0, 2] * A[2, 0], A[0, 2] * A[1, 0] - A[0, 0] * A[1, 2]]),
+            jnp.stack([c02, A[0, 1] * A[2, 0] - A[0, 0] * A[2, 1], A[0, 0] * A[1, 1] - A[0, 1] * A[1, 0]]),
+        ])
+        return jnp.sum(adj * b[None, :], axis=1) / det  # elementwise: fuses, unlike a batched dot
+    return jnp.linalg.solve(A, b)
 
 
 class NewtonResult(eqx.Module):
@@ -51,7 +84,7 @@ def newton(
 ) -> NewtonResult:
     """Solve ``fn(x, *args) = 0`` for a small system by damped Newton with a backtracking search.
 
-    Step: ``J dx = −f`` with ``J = ∂f/∂x`` by forward-mode autodiff; the step length is the largest
+    Step: ``J dx = −f`` with ``J = ∂f/∂x`` by forward-mode autodiff (solved by :func:`solve_small`); the step length is the largest
     ``λ ∈ {1, 1/2, ..., 2^−n_halvings}`` with ``‖f(x + λ dx)‖² <= (1 − 1e−4 λ) ‖f(x)‖²``, found by
     halving from the full step (one residual evaluation when the full step is accepted); if none
     decreases the residual enough the smallest step is taken. Stops when ``max|f| <= tol`` or after
@@ -99,7 +132,7 @@ def newton(
         x, _, _, it, _ = state
         J, (r0, aux0) = jax.jacfwd(with_value, has_aux=True)(x)
         solved = jnp.max(jnp.abs(r0)) <= tol  # only possible at x0: later the loop stops first
-        dx = jnp.linalg.solve(J, -r0)
+        dx = solve_small(J, -r0)
         dx = jnp.where(jnp.all(jnp.isfinite(dx)) & ~solved, dx, jnp.zeros_like(dx))
         dx = dx * jnp.minimum(1.0, max_step / jnp.maximum(jnp.max(jnp.abs(dx)), 1e-300))
         f0 = jnp.sum(r0**2)
