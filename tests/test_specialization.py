@@ -330,3 +330,19 @@ def test_frictionless_counterfactual_with_ad_hoc_debt_limit():
     finite = solve_equilibrium(two_industry_params(n_z=3), g)
     plain = solve_equilibrium(two_industry_params(n_z=3), G2)
     np.testing.assert_array_equal(np.asarray(finite.c), np.asarray(plain.c))
+
+
+@pytest.mark.slow
+def test_stalled_iteration_switches_to_full_solves_and_converges():
+    """θ = inf on the default grid with one Newton step per sweep stalls (nodes near the debt limit
+    keep the sweep-to-sweep change near 0.1-0.3); the stall guard switches to full per-node solves,
+    which converge to the same equilibrium as two steps per sweep (which never stalls)."""
+    p = two_industry_params(theta=INF)
+    g = Grid(debt_limit=True)
+    guarded = solve_equilibrium(p, g)
+    assert bool(guarded.converged), guarded.summary()
+    assert int(guarded.sweep_newton_steps) == 30 and "full solves" in guarded.summary()
+    two = solve_equilibrium(p, g, newton_sweep_iter=2)
+    assert bool(two.converged) and int(two.sweep_newton_steps) == 2
+    for name in ("c", "q", "b_next"):
+        np.testing.assert_allclose(getattr(guarded, name), getattr(two, name), rtol=1e-6, atol=1e-7)

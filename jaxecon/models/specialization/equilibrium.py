@@ -75,6 +75,7 @@ _ETA_TOL = 1e-9
 _VIOL_TOL = 1e-10
 _AA_START = 1e-2  # Anderson acceleration only once the sweep-to-sweep change is below this
 _AA_CALM = 2  # ... and no regime has switched for this many sweeps
+_STALL = 25  # sweeps without a new lowest change before every sweep solves each node fully
 _MAX_STEP = 1.0  # Newton steps in (log c, log q, logits) bounded by 1: at most a factor e per step
 
 
@@ -101,6 +102,8 @@ class EquilibriumSolution(eqx.Module):
         share_binding: share of feasible nodes where the constraint binds.
         share_b_low, share_b_high: share of feasible nodes whose b' lies at or beyond the lower /
             upper end of the bond grid (a too narrow grid shows up here).
+        sweep_newton_steps: Newton steps per node allowed in the (non-final) sweeps at the end:
+            ``newton_sweep_iter``, or ``newton_max_iter`` after a stall (see ``solve_equilibrium``).
     """
 
     params: Params
@@ -123,6 +126,7 @@ class EquilibriumSolution(eqx.Module):
     share_binding: Float[Array, ""]
     share_b_low: Float[Array, ""]
     share_b_high: Float[Array, ""]
+    sweep_newton_steps: Int[Array, ""]
 
     @property
     def n_industries(self) -> int:
@@ -144,6 +148,9 @@ class EquilibriumSolution(eqx.Module):
             f"b' at/below the bond-grid bottom at {100 * float(self.share_b_low):.1f}% of states, "
             f"at/above the top at {100 * float(self.share_b_high):.1f}%",
         ]
+        if int(self.sweep_newton_steps) > 1:
+            lines.append(f"Newton steps per node and sweep at the end: {int(self.sweep_newton_steps)} (more than "
+                         "newton_sweep_iter = 1 means a stall switched the solver to full solves per sweep)")
         if int(self.n_unsolved) > 0 or code in (1, 3):
             lines.append("NOT CONVERGED: one Newton step per node and sweep may be too little here; try "
                          "newton_sweep_iter=2, damping=0.5, or a wider grid")
@@ -383,11 +390,11 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         return c_, q_, eta_, bn_, jax.nn.softmax(logits, axis=1)
 
     def body(carry):
-        pol, it, _, _, _, _, _, final, aa, calm = carry
+        pol, it, _, _, _, _, _, final, aa, calm, steps, best, stall = carry
         c, q, eta, bn, kn, regime = pol
-        # sweeps take at most `newton_sweep_iter` Newton steps per node (inexact time iteration:
-        # the fixed point still solves the equations exactly); the last sweep solves fully.
-        n_iter = jnp.where(final, newton_max_iter, newton_sweep_iter)
+        # sweeps take at most `steps` Newton steps per node (inexact time iteration: the fixed
+        # point still solves the equations exactly); the last sweep solves fully.
+        n_iter = jnp.where(final, newton_max_iter, steps)
         new, no_eq, unsolved, resid = sweep(pol, n_iter, final)
         c2, q2, eta2, bn2, kn2, regime2 = new
         # the change of the undamped update: the same measure the final (undamped) sweep is judged
@@ -421,7 +428,18 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         exhausted = it + 1 >= max_iter
         done = ~finite | (final & ((change <= tol) | exhausted))
         go_final = (~final) & ((change <= tol) | exhausted)
-        return new_pol, it + 1, change, no_eq, unsolved, resid, ~done, go_final, aa, calm
+        # stall guard: too few Newton steps per sweep can leave nodes cycling (or never solved)
+        # with the change stuck far above tol; after _STALL sweeps without a new lowest change
+        # every sweep solves every node fully (newton_max_iter steps: exact time iteration).
+        # Doubling the steps instead was tried: on the theta = inf economy it stalled again at
+        # 2, 4, 8 and 16 steps, while full solves converged 27 sweeps after the switch.
+        improved = change < best
+        stall = jnp.where(improved, 0, stall + 1)
+        escalate = (stall >= _STALL) & (steps < newton_max_iter)
+        steps = jnp.where(escalate, newton_max_iter, steps)
+        best = jnp.where(escalate, jnp.inf, jnp.minimum(best, change))
+        stall = jnp.where(escalate, 0, stall)
+        return new_pol, it + 1, change, no_eq, unsolved, resid, ~done, go_final, aa, calm, steps, best, stall
 
     def cond(carry):
         return carry[6]
@@ -429,9 +447,10 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     zero = jnp.asarray(0)
     fmask = jnp.zeros(N, dtype=bool)
     aa0 = anderson_init(jnp.zeros(N * (I + 3)), anderson) if anderson > 0 else None
-    carry0 = (init, zero, jnp.asarray(jnp.inf), fmask, fmask, jnp.asarray(jnp.inf), jnp.asarray(True), max_iter <= 1, aa0,
-              zero)
-    pol, it, change, no_eq, unsolved, resid, _, _, _, _ = jax.lax.while_loop(cond, body, carry0)
+    inf = jnp.asarray(jnp.inf)
+    carry0 = (init, zero, inf, fmask, fmask, inf, jnp.asarray(True), max_iter <= 1, aa0, zero,
+              jnp.maximum(newton_sweep_iter, 1), inf, zero)
+    pol, it, change, no_eq, unsolved, resid, _, _, _, _, steps, _, _ = jax.lax.while_loop(cond, body, carry0)
     c, q, eta, bn, kn, regime = pol
     finite = jnp.all(jnp.isfinite(jnp.stack([c, q, eta, bn]))) & jnp.isfinite(change)
     n_noeq = jnp.sum(no_eq)
@@ -450,6 +469,7 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         iterations=it, max_change=change, max_residual=resid, converged=converged,
         result=result.astype(jnp.int32), n_no_equilibrium=n_noeq, n_unsolved=n_uns,
         share_binding=share(regime), share_b_low=share(bn <= b_lo), share_b_high=share(bn >= b_hi),
+        sweep_newton_steps=steps,
     )
 
 
@@ -490,6 +510,9 @@ def solve_equilibrium(
         newton_sweep_iter: Newton steps per node in the other sweeps (inexact time iteration: the
             warm start is already close, and at the fixed point the equations hold exactly; the
             final sweep, from which the diagnostics come, solves each node to ``newton_tol``).
+            When the sweep-to-sweep change sets no new low for 25 sweeps (nodes cycling, or never
+            solved, with too few steps), every later sweep solves each node fully
+            (``newton_max_iter`` steps); the solution reports it in ``sweep_newton_steps``.
         chunk_size: nodes solved at once in pass 2 (static), which walks only the nodes whose
             regime switched (and, in the final sweep, the unconverged ones) in chunks of this size;
             pass 1 solves all nodes at once.

@@ -74,4 +74,5 @@ def load_npz(path) -> EquilibriumSolution:
         n_unsolved=jnp.asarray(0), share_binding=jnp.asarray(float(binding[feasible].mean())),
         share_b_low=jnp.asarray(float((pol["b_next"] <= d["b_grid"][0])[feasible].mean())),
         share_b_high=jnp.asarray(float((pol["b_next"] >= d["b_grid"][-1])[feasible].mean())),
+        sweep_newton_steps=jnp.asarray(-1),
     )
