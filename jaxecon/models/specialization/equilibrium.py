@@ -494,10 +494,10 @@ def solve_equilibrium(
     of the policies ``(c, q, η, b', k')`` between sweeps is ``<= tol`` or ``max_iter`` sweeps are
     done. Each sweep solves the ``I + 1`` equations at every grid node with the batched damped
     Newton of :func:`jaxecon.numerics.newton` (``vmap`` over nodes), warm-started at the previous
-    sweep's solution; next-period policies are interpolated with
-    :func:`jaxecon.numerics.interp_tables`. Anderson mixing accelerates the calm phase (module
-    docstring). On a 2-core CPU one default-grid economy takes about 9 s after a ~14 s compile
-    (``benchmarks/RESULTS.md``).
+    sweep's solution; the expectations are interpolated from tables built once per sweep
+    (:func:`_expected_tables`, via :func:`jaxecon.numerics.interp_tables`). Anderson mixing
+    accelerates the calm phase (module docstring). On a 2-core CPU one default-grid economy takes
+    about 1.5 s once compiled (compilation about 15 s; ``benchmarks/RESULTS.md``).
 
     Args:
         params: one :class:`Params` (use ``jax.vmap`` over stacked Params for a batch).
