@@ -228,6 +228,8 @@ def test_invalid_grids_and_shares_raise(two_small):
         solve_equilibrium(two_industry_params(n_z=3), G2, chunk_size=0)
     with pytest.raises(ValueError, match="anderson"):
         solve_equilibrium(two_industry_params(n_z=3), G2, anderson=-1)
+    with pytest.raises(ValueError, match="newton_sweep_iter"):
+        solve_equilibrium(two_industry_params(n_z=3), G2, newton_sweep_iter=0)
 
 
 def test_paper_theta_is_diagnosed_as_no_equilibrium():

@@ -23,7 +23,9 @@ of the multilinearly interpolated integrands. DESIGN.md words it as interpolatin
 error (second order in the grid spacing), and on the default grid the tables give the same
 accuracy (mean log10 Euler errors −3.71 bond, −3.58 capital against −3.79 / −3.54) at 1/10 of the
 cost of a residual. The accuracy check (:func:`euler_errors`) interpolates the policies, as
-DESIGN.md says, so it measures the solution, not the solver's own discretization. In the binding regime ``q`` and ``b'`` are solved jointly (the fire-sale feedback: a lower ``q``
+DESIGN.md says, so it measures the solution, not the solver's own discretization.
+
+In the binding regime ``q`` and ``b'`` are solved jointly (the fire-sale feedback: a lower ``q``
 lowers the collateral and so consumption, which lowers ``q``).
 
 Regimes. Each node carries the regime found at the previous sweep. A sweep solves every node in its
@@ -53,7 +55,6 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from ...numerics import anderson_init, anderson_step, interp_tables, newton
@@ -149,8 +150,8 @@ class EquilibriumSolution(eqx.Module):
             f"at/above the top at {100 * float(self.share_b_high):.1f}%",
         ]
         if int(self.sweep_newton_steps) > 1:
-            lines.append(f"Newton steps per node and sweep at the end: {int(self.sweep_newton_steps)} (more than "
-                         "newton_sweep_iter = 1 means a stall switched the solver to full solves per sweep)")
+            lines.append(f"Newton steps per node and sweep at the end: {int(self.sweep_newton_steps)} "
+                         "(newton_sweep_iter, or newton_max_iter once a stall switched to full solves per sweep)")
         if int(self.n_unsolved) > 0 or code in (1, 3):
             lines.append("NOT CONVERGED: one Newton step per node and sweep may be too little here; try "
                          "newton_sweep_iter=2, damping=0.5, or a wider grid")
@@ -449,7 +450,7 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     aa0 = anderson_init(jnp.zeros(N * (I + 3)), anderson) if anderson > 0 else None
     inf = jnp.asarray(jnp.inf)
     carry0 = (init, zero, inf, fmask, fmask, inf, jnp.asarray(True), max_iter <= 1, aa0, zero,
-              jnp.maximum(newton_sweep_iter, 1), inf, zero)
+              newton_sweep_iter, inf, zero)
     pol, it, change, no_eq, unsolved, resid, _, _, _, _, steps, _, _ = jax.lax.while_loop(cond, body, carry0)
     c, q, eta, bn, kn, regime = pol
     finite = jnp.all(jnp.isfinite(jnp.stack([c, q, eta, bn]))) & jnp.isfinite(change)
@@ -532,6 +533,9 @@ def solve_equilibrium(
         raise ValueError(f"damping must lie in [0, 1); got {damping}")
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive number of nodes; got {chunk_size}")
+    if int(newton_sweep_iter) < 1 or int(newton_max_iter) < 1:
+        raise ValueError("newton_sweep_iter and newton_max_iter must be >= 1 Newton steps per node; got "
+                         f"{newton_sweep_iter} and {newton_max_iter}")
     if int(anderson) < 0:
         raise ValueError(f"anderson (the acceleration memory) must be >= 0 (0 = off); got {anderson}")
     I, ns = params.n_industries, params.n_states
