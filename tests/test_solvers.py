@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxecon  # noqa: F401
-from jaxecon.numerics import anderson_init, anderson_step, fixed_point, newton, solve_small
+from jaxecon.numerics import anderson_init, anderson_step, fixed_point, newton, newton_soa, solve_small, solve_small_soa
 
 
 def test_newton_scalar_batch_under_vmap():
@@ -69,6 +69,57 @@ def test_solve_small_agrees_with_lapack_and_flags_singular_systems(m):
         assert not np.all(np.isfinite(np.asarray(solve_small(jnp.asarray(singular), jnp.ones(m)))))
 
 
+@pytest.mark.parametrize("m", [1, 2, 3, 4])
+def test_solve_small_soa_agrees_with_lapack(m):
+    rng = np.random.default_rng(10 + m)
+    A = rng.normal(size=(500, m, m)) + 3.0 * np.eye(m)
+    b = rng.normal(size=(500, m))
+    got = solve_small_soa([[jnp.asarray(A[:, i, j]) for j in range(m)] for i in range(m)],
+                          [jnp.asarray(b[:, i]) for i in range(m)])
+    np.testing.assert_allclose(np.stack(got, axis=1), np.linalg.solve(A, b[..., None])[..., 0], rtol=1e-10, atol=1e-12)
+
+
+def _circle_system(shift):
+    """x^2 + y^2 = 4 and e^x + y = 1 + shift, per element, with the analytic Jacobian and an aux."""
+
+    def system(x, jacobian):
+        f = [x[0] ** 2 + x[1] ** 2 - 4.0, jnp.exp(x[0]) + x[1] - 1.0 - shift]
+        aux = (x[0] + x[1],)
+        if not jacobian:
+            return f, aux
+        J = [[2.0 * x[0], 2.0 * x[1]], [jnp.exp(x[0]), jnp.ones_like(x[1])]]
+        return f, J, aux
+
+    return system
+
+
+def test_newton_soa_matches_vmapped_newton_element_by_element():
+    # same steps, line search, bounds and per-element stopping as vmap(newton) with jacfwd:
+    # iterates, iteration counts and convergence flags agree element by element, from starts that
+    # need halvings (the [2, -2] start), bounded steps, and an element with no root (shift = 10)
+    shift = jnp.array([0.0, 0.3, -0.5, 10.0, 0.1])
+    x0 = jnp.array([[2.0, -2.0], [1.0, -1.5], [0.5, -1.0], [1.0, 1.0], [1.00416873, -1.72963728 + 0.1]])
+    kw = dict(tol=1e-12, max_iter=40, n_halvings=5, max_step=1.5)
+    soa = newton_soa(_circle_system(shift), [x0[:, 0], x0[:, 1]], **kw)
+
+    def one(x, sh):
+        f = lambda x_: jnp.stack(_circle_system(sh)([x_[0], x_[1]], False)[0])
+        return newton(lambda x_: (f(x_), x_[0] + x_[1]), x, has_aux=True, **kw)
+
+    ref = jax.vmap(one)(x0, shift)
+    np.testing.assert_allclose(np.stack(soa.x, axis=1), ref.x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(soa.iterations, ref.iterations)
+    np.testing.assert_array_equal(soa.converged, ref.converged)
+    np.testing.assert_array_equal(soa.converged, [True, True, True, False, True])
+    np.testing.assert_allclose(soa.aux[0], soa.x[0] + soa.x[1], rtol=1e-14)  # aux at the returned x
+    assert float(soa.residual[3]) > 1e-3 and np.all(np.isfinite(np.asarray(soa.x[0])))
+    # one step only: every element has taken exactly one step (none was solved at its start)
+    one_step = newton_soa(_circle_system(shift), [x0[:, 0], x0[:, 1]], **{**kw, "max_iter": 1})
+    np.testing.assert_array_equal(one_step.iterations, 1)
+    with pytest.raises(ValueError, match="max_step"):
+        newton_soa(_circle_system(shift), [x0[:, 0], x0[:, 1]], max_step=0.0)
+
+
 def test_anderson_solves_a_linear_contraction_in_far_fewer_steps():
     # x = A x + b with spectral radius 0.97: plain iteration needs ~800 steps to 1e-10; Anderson(5)
     # must reach the np.linalg.solve answer in under 60, and a restart every step is plain iteration
@@ -91,6 +142,11 @@ def test_anderson_solves_a_linear_contraction_in_far_fewer_steps():
     it_aa, x_aa = run(False, 200)
     assert it_aa < 60
     np.testing.assert_allclose(x_aa, x_star, atol=1e-8)
+    # the Gram matrix kept row by row equals ΔFᵀΔF of the ring buffer after it has wrapped around
+    x, st = jnp.zeros(n), anderson_init(jnp.zeros(n), 5)
+    for _ in range(8):
+        x, st = step(st, x, False)
+    np.testing.assert_allclose(st.gram, st.df @ st.df.T, rtol=1e-10, atol=1e-14)
     it_plain, x_plain = run(True, 60)
     assert it_plain == 60  # restarting every step is the plain (slow) iteration: x_60 = sum_{j<60} A^j b
     x_ref = np.zeros(n)

@@ -15,8 +15,9 @@ from .markov import (
     stationary_distribution,
     tauchen,
 )
-from .interp import Axis, Interpolator, interp_multilinear, interp_tables, points_axis, power_axis, uniform_axis
-from .newton import NewtonResult, newton, solve_small
+from .interp import (Axis, Interpolator, interp_multilinear, interp_tables, interp_grad, points_axis, power_axis,
+                     uniform_axis)
+from .newton import NewtonResult, newton, newton_soa, solve_small, solve_small_soa
 from .fixed_point import FixedPointResult, fixed_point
 from .anderson import AndersonState, anderson_init, anderson_step
 from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack, unpad, unstack
@@ -24,8 +25,8 @@ from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack
 __all__ = [
     "MarkovChain", "tauchen", "rouwenhorst", "product_chain", "drift_chain",
     "stationary_distribution", "chain_moments", "simulate_indices",
-    "Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "interp_tables", "Interpolator",
-    "NewtonResult", "newton", "solve_small",
+    "Axis", "uniform_axis", "power_axis", "points_axis", "interp_multilinear", "interp_tables", "interp_grad", "Interpolator",
+    "NewtonResult", "newton", "newton_soa", "solve_small", "solve_small_soa",
     "FixedPointResult", "fixed_point",
     "AndersonState", "anderson_init", "anderson_step",
     "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap",

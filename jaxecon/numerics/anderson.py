@@ -19,6 +19,7 @@ restart on a regime switch) and jaxopt is in maintenance mode; optimistix has no
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int
 
@@ -30,12 +31,15 @@ class AndersonState(eqx.Module):
 
     Attributes:
         dx, df: the last ``m`` differences of iterates and of residuals, ``(m, n)`` (a ring buffer).
+        gram: ``ΔFᵀΔF``, the ``(m, m)`` inner products of the rows of ``df``, kept up to date one row
+            at a time (entries of slots not in use are ignored).
         x_prev, f_prev: the previous iterate and its residual, ``(n,)``.
         count: number of steps since the last restart (history columns in use: ``min(count − 1, m)``).
     """
 
     dx: Float[Array, "m n"]
     df: Float[Array, "m n"]
+    gram: Float[Array, "m m"]
     x_prev: Float[Array, " n"]
     f_prev: Float[Array, " n"]
     count: Int[Array, ""]
@@ -48,8 +52,10 @@ def anderson_init(x0, memory: int) -> AndersonState:
         raise ValueError(f"anderson_init expects a 1-D iterate; got shape {x0.shape}")
     if int(memory) < 1:
         raise ValueError(f"Anderson memory must be >= 1; got {memory}")
-    z = jnp.zeros((int(memory),) + x0.shape)
-    return AndersonState(dx=z, df=z, x_prev=jnp.zeros_like(x0), f_prev=jnp.zeros_like(x0), count=jnp.asarray(0))
+    m = int(memory)
+    z = jnp.zeros((m,) + x0.shape)
+    return AndersonState(dx=z, df=z, gram=jnp.zeros((m, m)), x_prev=jnp.zeros_like(x0), f_prev=jnp.zeros_like(x0),
+                         count=jnp.asarray(0))
 
 
 def anderson_step(state: AndersonState, x, gx, *, restart=False, regularization: float = 1e-10):
@@ -68,19 +74,31 @@ def anderson_step(state: AndersonState, x, gx, *, restart=False, regularization:
     m = state.dx.shape[0]
     f = gx - x
     count = jnp.where(restart, 0, state.count)
-    # record the difference to the previous iterate (only if there was one since the restart)
+    # record the difference to the previous iterate (only if there was one since the restart), in
+    # place in the ring buffer, and the new row of the Gram matrix: one (m, n) x (n, 2) product
+    # instead of the whole ΔFᵀΔF (which on a CPU cost as much as the rest of the step)
     slot = (count - 1) % m
     have_prev = count > 0
-    dx = jnp.where(have_prev, state.dx.at[slot].set(x - state.x_prev), state.dx)
-    df = jnp.where(have_prev, state.df.at[slot].set(f - state.f_prev), state.df)
+    new_dx = jnp.where(have_prev, x - state.x_prev, state.dx[slot])
+    new_df = jnp.where(have_prev, f - state.f_prev, state.df[slot])
+    dx = jax.lax.dynamic_update_index_in_dim(state.dx, new_dx, slot, 0)
+    df = jax.lax.dynamic_update_index_in_dim(state.df, new_df, slot, 0)
+    products = df @ jnp.stack([new_df, f], axis=1)  # (m, 2): ΔFᵀ Δf_new and ΔFᵀ f
+    row = products[:, 0]
+    gram = state.gram.at[slot, :].set(row).at[:, slot].set(row)
+    gram = jnp.where(have_prev, gram, state.gram)
     n_cols = jnp.minimum(count, m)
     used = jnp.arange(m) < n_cols
-    A = df @ df.T
-    scale = jnp.maximum(jnp.trace(jnp.where(used[:, None] & used[None, :], A, 0.0)) / m, 1e-300)
-    A = jnp.where(used[:, None] & used[None, :], A, 0.0) + jnp.diag(jnp.where(used, regularization * scale, 1.0))
-    rhs = jnp.where(used, df @ f, 0.0)
+    both = used[:, None] & used[None, :]
+    scale = jnp.maximum(jnp.trace(jnp.where(both, gram, 0.0)) / m, 1e-300)
+    A = jnp.where(both, gram, 0.0) + jnp.diag(jnp.where(used, regularization * scale, 1.0))
+    rhs = jnp.where(used, products[:, 1], 0.0)
     gamma = jnp.linalg.solve(A, rhs)
     gamma = jnp.where(jnp.all(jnp.isfinite(gamma)), gamma, 0.0)
-    x_next = gx - gamma @ (dx + df)
-    new = AndersonState(dx=dx, df=df, x_prev=x, f_prev=f, count=count + 1)
+    # Σ_j γ_j (Δx_j + Δf_j) written out over the m rows: one fused pass (a (m,) @ (m, n) product
+    # went through a separate (m, n) sum and a dot kernel)
+    x_next = gx
+    for j in range(m):
+        x_next = x_next - gamma[j] * (dx[j] + df[j])
+    new = AndersonState(dx=dx, df=df, gram=gram, x_prev=x, f_prev=f, count=count + 1)
     return x_next, new

@@ -17,7 +17,7 @@ The ``I + 1`` equations, written as relative errors (the Newton tolerance acts o
 The expectations are interpolated multilinearly in ``(b', k'_1..k'_{I−1})``: from the policies on
 the grid the solver builds, once per sweep, tables of the conditional expectations of the
 integrands ``u'(c'), u'(c') q', u'(c') z̄'_i, u'(c') k''_i², q' η'`` for every current ``s``
-(:func:`_expected_tables`); interpolation is linear in table values, so this is the expectation
+(:func:`.system.expected_tables`); interpolation is linear in table values, so this is the expectation
 of the multilinearly interpolated integrands. DESIGN.md words it as interpolating the policies
 ``c', q', η', k''`` themselves and then taking ``u'``; the two schemes differ by the interpolation
 error (second order in the grid spacing), and on the default grid the tables give the same
@@ -57,8 +57,9 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from ...numerics import anderson_init, anderson_step, interp_tables, newton
+from ...numerics import anderson_init, anderson_step, newton_soa
 from . import primitives as pr
+from .system import expected_tables, node_states, node_system
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
 
@@ -153,8 +154,8 @@ class EquilibriumSolution(eqx.Module):
             lines.append(f"Newton steps per node and sweep at the end: {int(self.sweep_newton_steps)} "
                          "(newton_sweep_iter, or newton_max_iter once a stall switched to full solves per sweep)")
         if int(self.n_unsolved) > 0 or code in (1, 3):
-            lines.append("NOT CONVERGED: one Newton step per node and sweep may be too little here; try "
-                         "newton_sweep_iter=2, damping=0.5, or a wider grid")
+            lines.append("NOT CONVERGED: too few Newton steps per node and sweep, or an unstable iteration; try "
+                         "newton_sweep_iter=3, damping=0.3, or a wider grid")
         if int(self.n_no_equilibrium) > 0:
             lines.append("NO EQUILIBRIUM where the constraint binds at some states: the fire-sale feedback "
                          "gain theta*gamma*q/c exceeds one there (lower theta or gamma)")
@@ -178,103 +179,6 @@ class EquilibriumSolution(eqx.Module):
         from .io import load_npz
 
         return load_npz(path)
-
-
-# --------------------------------------------------------------------------------------------------
-# the system at one node
-# --------------------------------------------------------------------------------------------------
-def _unpack(x, I):
-    c = jnp.exp(x[0])
-    q = jnp.exp(x[1])
-    logits = jnp.concatenate([x[2:], jnp.zeros(1)])
-    kn = jax.nn.softmax(logits)
-    return c, q, kn
-
-
-def _interp_tables(axes, tables, xq, extrapolate_b=False):
-    """Tables ``(n_b, n_k.., n_s)`` at one point ``xq`` (d,), clamped to the grid box except, with
-    ``extrapolate_b``, linearly along the bond axis (:func:`jaxecon.numerics.interp_tables`)."""
-    return interp_tables(axes, tables, xq, extrapolate=(extrapolate_b,) + (False,) * (len(axes) - 1))
-
-
-def _expected_tables(params, c, q, eta, kn, shape):
-    """The conditional expectations the Euler equations take, on the grid, for every current state.
-
-    From the next-period policies on the grid build, at every node ``(b', k', s')``, the ``2I + 3``
-    integrands (``k''_I = 1 − Σ_{i<I} k''_i``)
-
-        u'(c'),  u'(c') q',  u'(c') z̄_i(s') (each i),  u'(c') k''_i² (each i),  q' η'
-
-    and take ``E[· | s] = Σ_s' P[s, s'] (·)(b', k', s')``: a table ``(n_b, n_k.., n_s, 2I + 3)``
-    indexed by the CURRENT state ``s``. Multilinear interpolation is linear in the table values, so
-    interpolating these tables at ``(b', k')`` is exactly the expectation of the interpolated
-    integrands; each node then gathers ``2^d`` rows of one table instead of interpolating ``c', q',
-    η', k''`` for every ``s'`` (25x less work per residual with 25 states).
-    """
-    I = kn.shape[-1]
-    mu = pr.marginal_utility(params, jnp.maximum(c, 1e-10))
-    head = [jnp.clip(kn[:, i], 1e-10, 1.0) for i in range(I - 1)]
-    k_next = head + [jnp.maximum(1.0 - sum(head), 1e-10) if I > 1 else jnp.ones_like(mu)]
-    s_next = jnp.broadcast_to(jnp.arange(shape[-1]), shape).reshape(-1)
-    cols = ([mu, mu * q] + [mu * params.z[s_next, i] for i in range(I)] + [mu * kk**2 for kk in k_next]
-            + [q * eta])
-    integrands = jnp.stack(cols, axis=-1).reshape(shape + (len(cols),))
-    return jnp.einsum("...uj,su->...sj", integrands, params.P)
-
-
-def _euler_terms(params, ET, axes, b, k, s, c, q, kn, extrapolate_b=False):
-    """Budget, b', β R E[u'(c')] and the capital-Euler ratios RHS/LHS at one node.
-
-    ``ET`` are the expected tables of :func:`_expected_tables`, interpolated at ``(b', k'_1..k'_{I−1})``
-    in row ``s``. With ``x = k''_i / k'_i`` the adjustment-cost term is ``−Φ_i,1(k'_i, k''_i) =
-    (φ_i/2)(x² − (1 + δ_i)²)``, so the capital-Euler expectation (paper eq. 12) is
-
-        E[u'(c')(q' + α z̄'_i k'_i^(α+ξ_i−1) − Φ_i,1) + θ q' η']
-          = E[u'q'] + α k'_i^(α+ξ_i−1) E[u' z̄_i'] + (φ_i/2)(E[u' k''_i²]/k'_i² − (1+δ_i)² E[u']) + θ E[q'η'].
-    """
-    I = kn.shape[0]
-    z, R = params.z[s], params.R[s]
-    resources = pr.output(params, z, k) - jnp.sum(pr.adj_cost(params, k, kn)) + b
-    bn = R * (resources - c)
-    xq = jnp.concatenate([jnp.reshape(bn, (1,)), kn[: I - 1]])
-    (e,) = interp_tables(axes, (ET,), xq, extrapolate=(extrapolate_b,) + (False,) * (I - 1), tail=(s,))
-    # a floor keeps u'^(-1) finite where a linear extension beyond the bond grid turns negative
-    e_mu = jnp.maximum(e[0], 1e-300)
-    e_muq, e_muz, e_muk2, e_qeta = e[1], e[2 : 2 + I], e[2 + I : 2 + 2 * I], e[2 + 2 * I]
-    bR_Emu = params.beta * R * e_mu
-    d = 1.0 + params.delta
-    expect = (e_muq + pr.private_mpk(params, 1.0, kn) * e_muz + 0.5 * params.phi * (e_muk2 / kn**2 - d**2 * e_mu)
-              + pr.finite_theta(params) * e_qeta)
-    rhs = params.beta * expect  # (I,)
-    lhs = pr.marginal_utility(params, c) * (q + pr.adj_cost_d2(params, k, kn))
-    return resources, bn, bR_Emu, rhs / lhs - 1.0
-
-
-def _borrowing_limit(params, axes, s, q, debt_limit):
-    """The most that may be borrowed, in units of ``−b'/R``: ``θ q`` (collateral constraint), or
-    ``−b_min/R`` for θ = inf with the ad hoc debt limit (``Grid.debt_limit``), else 0 (never
-    binding; kept finite so that no branch of a ``where`` carries inf into the Jacobian)."""
-    adhoc = debt_limit & ~jnp.isfinite(params.theta)
-    return jnp.where(adhoc, -axes[0].points[0] / params.R[s], pr.finite_theta(params) * q)
-
-
-def _residual(x, b, k, s, binding, params, ET, axes, extrapolate_b=False, debt_limit=False):
-    """The ``I + 1`` relative errors at one node, and (aux) the policies the unknowns imply:
-    ``c, q, η`` (binding-regime formula where ``binding``, else 0), ``b', k'``, the scaled constraint
-    violation and ``u'(c)``."""
-    I = k.shape[0]
-    c, q, kn = _unpack(x, I)
-    resources, bn, bR_Emu, cap = _euler_terms(params, ET, axes, b, k, s, c, q, kn, extrapolate_b)
-    limit_now = _borrowing_limit(params, axes, s, q, debt_limit)
-    r_slack = pr.inverse_marginal_utility(params, bR_Emu) / c - 1.0
-    r_bind = (resources + limit_now) / c - 1.0
-    r0 = jnp.where(binding, r_bind, r_slack)
-    mu = pr.marginal_utility(params, c)
-    limited = jnp.isfinite(params.theta) | debt_limit
-    limit = jnp.where(limited, limit_now, jnp.inf)
-    violation = (-bn / params.R[s] - limit) / (1.0 + pr.finite_theta(params) * q)
-    eta = jnp.where(binding, mu - bR_Emu, 0.0)
-    return jnp.concatenate([jnp.reshape(r0, (1,)), cap]), (c, q, eta, bn, kn, violation, mu)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -313,32 +217,33 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
 
     limited = jnp.isfinite(params.theta) | grid.debt_limit  # is there a borrowing limit at all
 
-    def node_newton(ET, n_iter):
-        """The per-node Newton solve ``(x0, b, k, s, regime) -> NewtonResult`` given expected tables ``ET``."""
-        fn = lambda x_, b_, k_, s_, r_: _residual(x_, b_, k_, s_, r_, params, ET, axes, grid.b_extrapolate, grid.debt_limit)
+    nodes = node_states(params, b, k, s)  # per-node constants, computed once per solve
 
-        def one(x0_, b_, k_, s_, r_):
-            return newton(fn, x0_, (b_, k_, s_, r_), tol=newton_tol, max_iter=n_iter, n_halvings=n_halvings,
-                          has_aux=True, max_step=_MAX_STEP)
+    def solve_nodes(x, node, regime, table, n_iter):
+        """Newton at the given nodes (struct of arrays; ``x`` is ``(n, I + 1)``)."""
+        system = lambda x_, jac: node_system(x_, node, regime, params, table, axes, grid.b_extrapolate,
+                                             grid.debt_limit, jacobian=jac)
+        res = newton_soa(system, [x[:, a] for a in range(I + 1)], tol=newton_tol, max_iter=n_iter,
+                         n_halvings=n_halvings, max_step=_MAX_STEP)
+        c_, q_, eta_, bn_, kn_, viol_, mu_ = res.aux
+        aux = (c_, q_, eta_, bn_, jnp.stack(kn_, axis=-1), viol_, mu_)
+        return (jnp.stack(res.x, axis=-1), aux, res.converged, res.residual)
 
-        return one
-
-    def solve_listed(order, count, x, reg, ET, n_iter, res_buf):
-        """Newton at the nodes ``order[:count]``, ``M`` at a time; results scattered into ``res_buf``.
+    def solve_listed(order, count, regime, table, n_iter, buf):
+        """Newton at the nodes ``order[:count]``, ``M`` at a time; results scattered into ``buf``.
 
         ``order`` has length ``n_chunks_all * M``; its entries past ``count`` are ignored (they hold
         the out-of-range index ``N``, dropped by the scatter)."""
-        one = node_newton(ET, n_iter)
 
         def chunk(carry):
             j, buf = carry
             idx = jax.lax.dynamic_slice(order, (j * M,), (M,))
             take = lambda a: jnp.take(a, idx, axis=0, mode="clip")
-            res = jax.vmap(one)(take(x), take(b), take(k), take(s), take(reg))
+            res = solve_nodes(take(buf[0]), jax.tree.map(take, nodes), take(regime), table, n_iter)
             buf = jax.tree.map(lambda u, v: u.at[idx].set(v, mode="drop"), buf, res)
             return j + 1, buf
 
-        _, buf = jax.lax.while_loop(lambda c: c[0] * M < count, chunk, (jnp.asarray(0), res_buf))
+        _, buf = jax.lax.while_loop(lambda c: c[0] * M < count, chunk, (jnp.asarray(0), buf))
         return buf
 
     def sweep(pol, n_iter, final):
@@ -352,27 +257,25 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         per-kernel dispatch cost of eight chunks outweighed their smaller working set (2.4 -> 1.7 s
         for the default economy).
         """
-        c, q, eta, bn, kn, regime = pol
-        ET = _expected_tables(params, c, q, eta, kn, shape)
-        x0 = _x_from(c, q, kn)
+        x, c, q, eta, bn, kn, regime = pol
+        table = expected_tables(params, c, q, eta, kn, shape)
         # pass 1: every node at once in its carried regime
-        res1 = jax.vmap(node_newton(ET, n_iter))(x0, b, k, s, regime)
-        _, _, eta1, _, _, viol1, mu1 = res1.aux
+        res1 = solve_nodes(x, nodes, regime, table, n_iter)
+        x1, aux1, ok1, _ = res1
+        _, _, eta1, _, _, viol1, mu1 = aux1
         new_regime = jnp.where(regime, eta1 >= -_ETA_TOL * mu1, viol1 > _VIOL_TOL) & limited
         # pass 2: the switched nodes (and in the final sweep the unconverged ones), in chunks
-        redo = (new_regime != regime) | (final & ~res1.converged)
+        redo = (new_regime != regime) | (final & ~ok1)
         order = jnp.nonzero(redo, size=n_chunks_all * M, fill_value=N)[0]
-        res2 = solve_listed(order, jnp.sum(redo), res1.x, new_regime, ET, n_iter, res1)
-        out2 = res2.aux
+        x2, out2, ok, residual = solve_listed(order, jnp.sum(redo), new_regime, table, n_iter, res1)
         c2, q2, eta2, bn2, kn2, viol2, mu2 = out2
-        ok = res2.converged
         neg_eta = eta2 < -_ETA_TOL * mu2
         no_eq = feasible & ((new_regime & (neg_eta | ~ok)) | (~new_regime & ok & (viol2 > _VIOL_TOL)))
         unsolved = feasible & ~new_regime & ~ok
         eta2 = jnp.where(new_regime & ~neg_eta, jnp.maximum(eta2, 0.0), eta2)
         valid = feasible & ~no_eq & ~unsolved
-        resid = jnp.max(jnp.where(valid, res2.residual, 0.0))
-        return (c2, q2, eta2, bn2, kn2, new_regime), no_eq, unsolved, resid
+        resid = jnp.max(jnp.where(valid, residual, 0.0))
+        return (x2, c2, q2, eta2, bn2, kn2, new_regime), no_eq, unsolved, resid
 
     def rel_change(new, old):
         d = jnp.abs(new - old) / (1.0 + jnp.abs(old))
@@ -381,47 +284,58 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
             d = jnp.max(d, axis=tuple(range(1, d.ndim)))
         return jnp.max(jnp.where(feasible, d, 0.0))
 
-    def to_vec(c_, q_, eta_, bn_, kn_):
-        x_ = _x_from(c_, q_, kn_)  # (log c, log q, logits of k') per node
-        return jnp.concatenate([x_[:, 0], x_[:, 1], eta_, bn_, x_[:, 2:].T.reshape(-1)])
+    m = I + 1
+
+    def to_vec(x_, eta_, bn_):
+        """The iterate as one vector: (log c, log q, logits of k') per node, η, b'."""
+        return jnp.concatenate([x_.T.reshape(-1), eta_, bn_])
 
     def from_vec(v):
-        c_, q_, eta_, bn_ = jnp.exp(v[:N]), jnp.exp(v[N : 2 * N]), v[2 * N : 3 * N], v[3 * N : 4 * N]
-        logits = jnp.concatenate([v[4 * N :].reshape(I - 1, N).T, jnp.zeros((N, 1))], axis=1)
-        return c_, q_, eta_, bn_, jax.nn.softmax(logits, axis=1)
+        return v[: m * N].reshape(m, N).T, v[m * N : (m + 1) * N], v[(m + 1) * N :]
+
+    def levels(x_):
+        """``c, q, k'`` from the unknowns ``(log c, log q, ℓ)`` (the softmax written out per column:
+        ``jax.nn.softmax`` over the length-I axis became a slow small-reduction kernel on a CPU)."""
+        logits = [x_[:, 2 + j] for j in range(I - 1)] + [jnp.zeros(N)]
+        top = functools.reduce(jnp.maximum, logits)
+        ex = [jnp.exp(lj - top) for lj in logits]
+        total = functools.reduce(jnp.add, ex)
+        return jnp.exp(x_[:, 0]), jnp.exp(x_[:, 1]), jnp.stack([e_ / total for e_ in ex], axis=1)
 
     def body(carry):
         pol, it, _, _, _, _, _, final, aa, calm, steps, best, stall = carry
-        c, q, eta, bn, kn, regime = pol
+        x, c, q, eta, bn, kn, regime = pol
         # sweeps take at most `steps` Newton steps per node (inexact time iteration: the fixed
         # point still solves the equations exactly); the last sweep solves fully.
         n_iter = jnp.where(final, newton_max_iter, steps)
         new, no_eq, unsolved, resid = sweep(pol, n_iter, final)
-        c2, q2, eta2, bn2, kn2, regime2 = new
+        x2, c2, q2, eta2, bn2, kn2, regime2 = new
         # the change of the undamped update: the same measure the final (undamped) sweep is judged
         # by, so damping cannot make the loop stop early and then fail its own tolerance
         change = jnp.maximum(
             jnp.max(jnp.stack([rel_change(c2, c), rel_change(q2, q), rel_change(eta2, eta), rel_change(bn2, bn)])),
             rel_change(kn2, kn),
         )
+        # damping and Anderson mixing act on the unknowns (log c, log q, logits of k') and on η, b'
         w = jnp.where(final, 0.0, damping)
-        c2, q2, eta2, bn2, kn2 = [(1.0 - w) * a + w * o for a, o in zip((c2, q2, eta2, bn2, kn2), (c, q, eta, bn, kn))]
+        mix = lambda a_, o_: (1.0 - w) * a_ + w * o_
+        x2, eta2, bn2 = mix(x2, x), mix(eta2, eta), mix(bn2, bn)
         if anderson > 0:
-            # Anderson mixing of the (damped) update in (log c, log q, η, b', logits of k'), only
-            # in the calm phase: the change below _AA_START and no regime switch for _AA_CALM
-            # sweeps (accelerating the wild early sweeps threw an economy into a regime 2-cycle).
-            # The history restarts whenever that fails (a switch changes the map) and before the
-            # final sweep, which is a plain undamped sweep.
+            # Anderson mixing of the (damped) update, only in the calm phase: the change below
+            # _AA_START and no regime switch for _AA_CALM sweeps (accelerating the wild early sweeps
+            # threw an economy into a regime 2-cycle). The history restarts whenever that fails (a
+            # switch changes the map) and before the final sweep, which is a plain undamped sweep.
             calm = jnp.where(jnp.any(regime2 != regime), 0, calm + 1)
-            x_vec, g_vec = to_vec(c, q, eta, bn, kn), to_vec(c2, q2, eta2, bn2, kn2)
+            g_vec = to_vec(x2, eta2, bn2)
             active = ~final & (calm >= _AA_CALM) & (change < _AA_START) & jnp.all(jnp.isfinite(g_vec))
-            v_next, aa = anderson_step(aa, x_vec, g_vec, restart=~active)
+            v_next, aa = anderson_step(aa, to_vec(x, eta, bn), g_vec, restart=~active)
             ok_aa = active & jnp.all(jnp.isfinite(v_next))
-            mixed = from_vec(jnp.where(ok_aa, v_next, g_vec))
-            c2, q2, eta2, bn2, kn2 = [jnp.where(ok_aa, a, o) for a, o in zip(mixed, (c2, q2, eta2, bn2, kn2))]
-        finite = jnp.all(jnp.isfinite(jnp.stack([c2, q2, eta2, bn2]))) & jnp.all(jnp.isfinite(kn2))
+            x2, eta2, bn2 = from_vec(jnp.where(ok_aa, v_next, g_vec))
+        c2, q2, kn2 = levels(x2)
+        finite = jnp.all(jnp.isfinite(jnp.stack([c2, q2, eta2, bn2]))) & jnp.all(jnp.isfinite(kn2)) & jnp.all(
+            jnp.isfinite(x2))
         # never carry non-finite values into the next sweep: keep the last finite policies
-        new_pol = jax.tree.map(lambda a, o: jnp.where(finite, a, o), (c2, q2, eta2, bn2, kn2, regime2), pol)
+        new_pol = jax.tree.map(lambda a, o: jnp.where(finite, a, o), (x2, c2, q2, eta2, bn2, kn2, regime2), pol)
         change = jnp.where(finite, change, jnp.inf)
         # the final (fully solved, undamped) sweep ends the loop when it meets the tolerance; an
         # accelerated iterate can fall short of it (Anderson steps are not monotone), and then
@@ -449,10 +363,11 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     fmask = jnp.zeros(N, dtype=bool)
     aa0 = anderson_init(jnp.zeros(N * (I + 3)), anderson) if anderson > 0 else None
     inf = jnp.asarray(jnp.inf)
-    carry0 = (init, zero, inf, fmask, fmask, inf, jnp.asarray(True), max_iter <= 1, aa0, zero,
+    c0, q0, eta0, bn0, kn0, regime0 = init
+    carry0 = ((_x_from(c0, q0, kn0), c0, q0, eta0, bn0, kn0, regime0), zero, inf, fmask, fmask, inf, jnp.asarray(True), max_iter <= 1, aa0, zero,
               newton_sweep_iter, inf, zero)
     pol, it, change, no_eq, unsolved, resid, _, _, _, _, steps, _, _ = jax.lax.while_loop(cond, body, carry0)
-    c, q, eta, bn, kn, regime = pol
+    _, c, q, eta, bn, kn, regime = pol
     finite = jnp.all(jnp.isfinite(jnp.stack([c, q, eta, bn]))) & jnp.isfinite(change)
     n_noeq = jnp.sum(no_eq)
     n_uns = jnp.sum(unsolved)
@@ -484,7 +399,7 @@ def solve_equilibrium(
     init: EquilibriumSolution | None = None,
     newton_tol: float = 1e-10,
     newton_max_iter: int = 30,
-    newton_sweep_iter: int = 1,
+    newton_sweep_iter: int = 2,
     n_halvings: int = 3,
     chunk_size: int = 1024,
     anderson: int = 5,
@@ -496,7 +411,7 @@ def solve_equilibrium(
     done. Each sweep solves the ``I + 1`` equations at every grid node with the batched damped
     Newton of :func:`jaxecon.numerics.newton` (``vmap`` over nodes), warm-started at the previous
     sweep's solution; the expectations are interpolated from tables built once per sweep
-    (:func:`_expected_tables`, via :func:`jaxecon.numerics.interp_tables`). Anderson mixing
+    (:func:`.system.expected_tables`, via :func:`jaxecon.numerics.interp_grad`). Anderson mixing
     accelerates the calm phase (module docstring). On a 2-core CPU one default-grid economy takes
     about 1.5 s once compiled (compilation about 15 s; ``benchmarks/RESULTS.md``).
 
@@ -505,7 +420,8 @@ def solve_equilibrium(
         grid: the :class:`Grid` (static; default ``Grid()``).
         max_iter: cap on sweeps.
         tol: convergence tolerance on the sup-norm policy change.
-        damping: weight ``w`` on the old policies, ``new ← (1 − w) new + w old`` (0 = undamped).
+        damping: weight ``w`` on the old iterate, ``new ← (1 − w) new + w old``, in the unknowns
+            ``(log c, log q, logits of k')`` and in ``η, b'`` (0 = undamped).
         init: a solution on the same grid to warm-start from (e.g. a neighbouring parameter).
         newton_tol, newton_max_iter, n_halvings: the per-node Newton settings of the final sweep.
         newton_sweep_iter: Newton steps per node in the other sweeps (inexact time iteration: the

@@ -5,7 +5,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .equilibrium import EquilibriumSolution, _interp_tables
+from ...numerics import interp_tables
+from .equilibrium import EquilibriumSolution
 
 __all__ = ["policy_at", "full_shares"]
 
@@ -39,7 +40,7 @@ def policy_at(solution: EquilibriumSolution, b, k, s):
 
     def one(b_, k_, s_):
         xq = jnp.concatenate([jnp.reshape(b_, (1,)), k_[: I - 1]])
-        vals = _interp_tables(axes, tables, xq, solution.grid.b_extrapolate)
+        vals = interp_tables(axes, tables, xq, extrapolate=(solution.grid.b_extrapolate,) + (False,) * (I - 1))
         return [v[s_] for v in vals]
 
     vals = jax.vmap(one)(jnp.asarray(b, float), jnp.asarray(k, float), jnp.asarray(s))
