@@ -34,8 +34,9 @@ DEFAULT_GRID = Grid()
 UNCONSTRAINED_GRID = Grid(debt_limit=True)
 CACHE = Path(os.environ.get("JAXECON_RESULTS", "results")) / "specialization_cache"
 # bump when the solver's discretization changes, so that no stale solution is read back
-# (3: expectation tables, 2026-11-22)
-SOLVER_TAG = "v3"
+# (3: expectation tables; 4: struct-of-arrays Newton with an analytic Jacobian, two steps per sweep;
+# both 2026-11-22)
+SOLVER_TAG = "v4"
 
 
 def _cached(name: str, make) -> EquilibriumSolution:

@@ -1,18 +1,9 @@
 """Decentralized (competitive) equilibrium by time iteration (Bianchi-Mendoza), DESIGN.md.
 
-At every grid node ``(b, k, s)`` and given next-period policies ``C, Q, H (η), K`` on the grid, the
-unknowns are ``x = (log c, log q, log(k'_i/k'_I) for i < I)`` (so ``c > 0``, ``q > 0`` and ``k'`` on
-the simplex: ``Σ k' = 1`` holds by construction) and ``b'`` follows from the budget
-
-    c = Y(k, s) − Σ_i Φ_i(k_i, k'_i) + b − b'/R(s).
-
-The ``I + 1`` equations, written as relative errors (the Newton tolerance acts on ``|f|``):
-
-- slack regime (η = 0), bond Euler:      ``u'^(−1)(β R E[u'(c')]) / c − 1 = 0``;
-- binding regime (``b' = −R θ q``):      ``(Y − ΣΦ + b + θ q) / c − 1 = 0``, and then
-  ``η = u'(c) − β R E[u'(c')]`` (must be >= 0);
-- capital Euler, each i (paper eq. 12):
-  ``β E[u'(c')(q' + α z̄'_i k'_i^(α+ξ_i−1) − Φ_i,1(k'_i, k''_i)) + θ q' η'] / (u'(c)(q + Φ_i,2(k_i, k'_i))) − 1 = 0``,
+At every grid node ``(b, k, s)`` and given next-period policies ``C, Q, H (η), K`` on the grid, a sweep
+solves the node's ``I + 1`` equations (bond or binding budget, capital Euler per industry) for
+``x = (log c, log q, log(k'_i/k'_I) for i < I)``; :mod:`.system` states them, with their
+analytic Jacobian, and evaluates them for all nodes at once (struct of arrays).
 
 The expectations are interpolated multilinearly in ``(b', k'_1..k'_{I−1})``: from the policies on
 the grid the solver builds, once per sweep, tables of the conditional expectations of the
@@ -39,13 +30,16 @@ feedback gain ``θ γ q / c`` above one) is flagged ``no_equilibrium`` and count
 are the finite values of the failed system, never silently repaired. ``η`` in ``[−1e−9 u'(c), 0)``
 (round-off at the regime boundary) is set to 0.
 
-Speed. Sweeps are inexact (one Newton step per node, bounded by 1 in the log/logit unknowns, from the
-previous sweep's solution; the final sweep solves every node to ``newton_tol``). Pass 1 solves all
-nodes at once; pass 2 walks only the switched nodes, in chunks of ``chunk_size``, so that it costs
-what it re-solves. Once the sweep-to-sweep change is below 1e-2 and no regime has switched for two
-sweeps, the update is Anderson-mixed (:mod:`jaxecon.numerics.anderson`, memory ``anderson``); the
-history restarts at every switch. On the default two-industry economy this cuts the sweeps from
-about 200 to 57 (the plain iteration contracts by only about 0.94 per sweep).
+Speed. Sweeps are inexact (two Newton steps per node, ``newton_sweep_iter``, bounded by 1 in the
+log/logit unknowns, from the previous sweep's solution; the final sweep solves every node to
+``newton_tol``). One exact Newton step per sweep, undamped, let the iteration cycle on most
+economies tried (the capital price ``q`` drifting up at nodes whose shares sit below the share grid);
+two steps, or one step with damping 0.3, converged on the benchmark's economies (two steps: 49-64
+sweeps). Pass 1 solves all nodes at once; pass 2 walks only the switched nodes, in chunks of
+``chunk_size``, so that it costs what it re-solves. Once the sweep-to-sweep change is below 1e-2 and
+no regime has switched for two sweeps, the update is Anderson-mixed (:mod:`jaxecon.numerics.anderson`,
+memory ``anderson``); the history restarts at every switch. The iterate (damping and mixing included)
+lives in ``(log c, log q, logits of k', η, b')``.
 """
 
 from __future__ import annotations
@@ -413,7 +407,7 @@ def solve_equilibrium(
     sweep's solution; the expectations are interpolated from tables built once per sweep
     (:func:`.system.expected_tables`, via :func:`jaxecon.numerics.interp_grad`). Anderson mixing
     accelerates the calm phase (module docstring). On a 2-core CPU one default-grid economy takes
-    about 1.5 s once compiled (compilation about 15 s; ``benchmarks/RESULTS.md``).
+    about 1.1 s once compiled (compilation about 20 s; ``benchmarks/RESULTS.md``).
 
     Args:
         params: one :class:`Params` (use ``jax.vmap`` over stacked Params for a batch).
