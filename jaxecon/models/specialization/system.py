@@ -26,8 +26,7 @@ built once per sweep (:func:`expected_tables`).
 Why written out by hand. Under ``vmap`` over the 15,000 nodes of the default grid, ``jax.jacfwd`` of
 this system cost 5-8 ms per Newton step on a 2-core CPU, dominated by re-evaluated powers (XLA's CPU
 ``pow`` is about 6x slower than ``exp`` + ``log``) and by many small unfused kernels. Here every
-per-industry quantity is a scalar (a ``(N,)`` array under ``vmap``, no reductions over a length-I
-axis), every power is an ``exp`` of a logarithm the unknowns already give (``log c = x_0``,
+per-industry quantity is its own ``(N,)`` array (no reductions over a length-I axis), every power is an ``exp`` of a logarithm the unknowns already give (``log c = x_0``,
 ``log k'_i = ℓ_i − log Σ exp(ℓ)``), and the Jacobian reuses the residual's intermediate values.
 ``tests/test_specialization.py`` checks the Jacobian against ``jax.jacfwd`` of the residual.
 """
