@@ -53,7 +53,7 @@ from jaxtyping import Array, Bool, Float, Int
 
 from ...numerics import anderson_init, anderson_step, newton_soa
 from . import primitives as pr
-from .system import expected_tables, node_states, node_system
+from .system import expected_tables, node_states, node_system, shares_from_logits
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
 
@@ -255,7 +255,7 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         table = expected_tables(params, c, q, eta, kn, shape)
         # pass 1: every node at once in its carried regime
         res1 = solve_nodes(x, nodes, regime, table, n_iter)
-        x1, aux1, ok1, _ = res1
+        _, aux1, ok1, _ = res1
         _, _, eta1, _, _, viol1, mu1 = aux1
         new_regime = jnp.where(regime, eta1 >= -_ETA_TOL * mu1, viol1 > _VIOL_TOL) & limited
         # pass 2: the switched nodes (and in the final sweep the unconverged ones), in chunks
@@ -288,13 +288,9 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
         return v[: m * N].reshape(m, N).T, v[m * N : (m + 1) * N], v[(m + 1) * N :]
 
     def levels(x_):
-        """``c, q, k'`` from the unknowns ``(log c, log q, ℓ)`` (the softmax written out per column:
-        ``jax.nn.softmax`` over the length-I axis became a slow small-reduction kernel on a CPU)."""
-        logits = [x_[:, 2 + j] for j in range(I - 1)] + [jnp.zeros(N)]
-        top = functools.reduce(jnp.maximum, logits)
-        ex = [jnp.exp(lj - top) for lj in logits]
-        total = functools.reduce(jnp.add, ex)
-        return jnp.exp(x_[:, 0]), jnp.exp(x_[:, 1]), jnp.stack([e_ / total for e_ in ex], axis=1)
+        """``c, q, k'`` from the unknowns ``(log c, log q, ℓ)``."""
+        kn_, _ = shares_from_logits([x_[:, 2 + j] for j in range(I - 1)], like=x_[:, 0])
+        return jnp.exp(x_[:, 0]), jnp.exp(x_[:, 1]), jnp.stack(kn_, axis=1)
 
     def body(carry):
         pol, it, _, _, _, _, _, final, aa, calm, steps, best, stall = carry
@@ -403,7 +399,8 @@ def solve_equilibrium(
     Repeats the sweep described in the module docstring until the sup-norm of the relative change
     of the policies ``(c, q, η, b', k')`` between sweeps is ``<= tol`` or ``max_iter`` sweeps are
     done. Each sweep solves the ``I + 1`` equations at every grid node with the batched damped
-    Newton of :func:`jaxecon.numerics.newton` (``vmap`` over nodes), warm-started at the previous
+    Newton of :func:`jaxecon.numerics.newton_soa` (all nodes at once, analytic Jacobian from
+    :mod:`.system`), warm-started at the previous
     sweep's solution; the expectations are interpolated from tables built once per sweep
     (:func:`.system.expected_tables`, via :func:`jaxecon.numerics.interp_grad`). Anderson mixing
     accelerates the calm phase (module docstring). On a 2-core CPU one default-grid economy takes

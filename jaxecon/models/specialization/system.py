@@ -33,6 +33,7 @@ per-industry quantity is its own ``(N,)`` array (no reductions over a length-I a
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
@@ -41,26 +42,38 @@ import jax.numpy as jnp
 from ...numerics import interp_grad
 from . import primitives as pr
 
-__all__ = ["NodeState", "node_states", "expected_tables", "node_system", "borrowing_limit"]
+__all__ = ["NodeState", "node_states", "shares_from_logits", "expected_tables", "node_system", "borrowing_limit"]
 
 
 class NodeState(NamedTuple):
     """What a node's equations need of the node itself (computed once per solve).
 
     Attributes:
-        b: bonds; k: capital shares ``(I,)``; s: exogenous state index;
-        wealth: ``Y(k, s) + b`` with ``Y = Σ_i z̄_i(s) k_i^(α+ξ_i)`` (eqs. 6, 8).
+        k: capital shares (industries on the last axis); s: exogenous state index;
+        wealth: ``Y(k, s) + b`` with ``Y = Σ_i z̄_i(s) k_i^(α+ξ_i)`` (eqs. 6, 8) and b the bonds.
     """
 
-    b: jax.Array
     k: jax.Array
     s: jax.Array
     wealth: jax.Array
 
 
+def shares_from_logits(logits, like):
+    """``k'_i = exp(ℓ_i) / Σ_j exp(ℓ_j)`` with ``ℓ_I = 0``, and ``log k'_i``, for the I − 1 logit
+    arrays ``logits`` (``like``: an array of the common shape, for I = 1). The softmax is written out
+    over the list: ``jax.nn.softmax`` over a length-I axis became a slow small-reduction kernel on a CPU.
+    """
+    logits = list(logits) + [jnp.zeros_like(like)]
+    top = functools.reduce(jnp.maximum, logits)
+    ex = [jnp.exp(lj - top) for lj in logits]
+    total = functools.reduce(jnp.add, ex)
+    log_total = jnp.log(total)
+    return [e_ / total for e_ in ex], [lj - top - log_total for lj in logits]
+
+
 def node_states(params, b, k, s) -> NodeState:
     """The :class:`NodeState` of every node (``b (N,)``, ``k (N, I)``, ``s (N,)``)."""
-    return NodeState(b=b, k=k, s=s, wealth=pr.output(params, params.z[s], k) + b)
+    return NodeState(k=k, s=s, wealth=pr.output(params, params.z[s], k) + b)
 
 
 def expected_tables(params, c, q, eta, kn, shape):
@@ -135,17 +148,7 @@ def node_system(x, node: NodeState, binding, params, table, axes, extrapolate_b=
 
     # unknowns -> c, q, k' (softmax with ℓ_I = 0) and log k'
     c, q = jnp.exp(x[0]), jnp.exp(x[1])
-    logits = [x[2 + j] for j in range(I - 1)] + [jnp.zeros_like(x[0])]
-    top = logits[0]
-    for lj in logits[1:]:
-        top = jnp.maximum(top, lj)
-    ex = [jnp.exp(lj - top) for lj in logits]
-    total = ex[0]
-    for e_ in ex[1:]:
-        total = total + e_
-    kn = [e_ / total for e_ in ex]
-    log_total = jnp.log(total)
-    log_kn = [lj - top - log_total for lj in logits]
+    kn, log_kn = shares_from_logits([x[2 + j] for j in range(I - 1)], like=x[0])
 
     # budget: b' = R (Y + b − ΣΦ − c)
     g = [kn[i] / k[i] - 1.0 - delta[i] for i in range(I)]  # Φ_i,2 = φ_i g_i
