@@ -113,6 +113,10 @@ def test_interp_grad_matches_autodiff_of_interp_multilinear(d):
         np.testing.assert_allclose(jnp.stack(grad, axis=-1), J, rtol=1e-10, atol=1e-10)
         inside = np.all((pts > lo) & (pts < hi), axis=1)
         assert inside.sum() > 20 and (~inside).sum() > 20  # both cases were exercised
+    with pytest.raises(ValueError, match="coordinate arrays"):
+        interp_grad(axes, table, [jnp.asarray(pts[:, 0])] * (d + 1), tail=(jnp.asarray(s),))
+    with pytest.raises(ValueError, match="does not match"):
+        interp_grad(axes, table[1:], [jnp.asarray(pts[:, k]) for k in range(d)], tail=(jnp.asarray(s),))
 
 
 def _reference(axes, values, x, ext):

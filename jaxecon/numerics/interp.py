@@ -187,6 +187,11 @@ def interp_grad(axes: Sequence[Axis], table, x: Sequence, *, extrapolate=False, 
     d = len(axes)
     tail = tuple(tail)
     table = jnp.asarray(table)
+    if len(x) != d:
+        raise ValueError(f"interp_grad: {len(x)} coordinate arrays for {d} axes")
+    if table.ndim < d + len(tail) or tuple(table.shape[:d]) != tuple(ax.n for ax in axes):
+        raise ValueError(f"interp_grad: table of shape {table.shape} does not match axes of sizes "
+                         f"{tuple(ax.n for ax in axes)} followed by {len(tail)} tail dimension(s)")
     ext = extrapolate if isinstance(extrapolate, (tuple, list)) else (extrapolate,) * d
     lead = table.shape[: d + len(tail)]
     columns = table.shape[d + len(tail):]
