@@ -47,7 +47,7 @@ SCRIPT = textwrap.dedent(
     os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=4"
     import jax, jax.numpy as jnp, numpy as np
     import jaxecon
-    from jaxecon.numerics import shard_batch, sharded_vmap, unpad, newton, stack
+    from jaxecon.numerics import shard_batch, sharded_map, sharded_vmap, unpad, newton, stack
     assert jax.device_count() == 4, jax.devices()
     a = jnp.linspace(1.0, 30.0, 7)   # 7 is not divisible by 4: exercises padding
     solve = lambda a: newton(lambda x, a: x**3 - a, 1.0, (a,)).x
@@ -56,6 +56,10 @@ SCRIPT = textwrap.dedent(
     sh, n = shard_batch(a)
     assert n == 7 and sh.shape == (8,) and len(sh.sharding.device_set) == 4
     np.testing.assert_array_equal(np.asarray(got), np.asarray(ref))
+    # one element after another on each device: the same roots, padding dropped
+    mapped = sharded_map(solve, a)
+    assert mapped.shape == (7,)
+    np.testing.assert_allclose(np.asarray(mapped), np.asarray(ref), rtol=1e-13)
     print("SHARDED_OK")
     """
 )
@@ -66,3 +70,26 @@ def test_sharded_equals_unsharded_on_four_cpu_devices():
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "SHARDED_OK" in out.stdout
+
+
+CORES = textwrap.dedent(
+    """
+    import jax, jax.numpy as jnp, pytest
+    from jaxecon.numerics import use_cpu_cores, sharded_map
+    assert use_cpu_cores(3) == 3
+    assert jax.device_count() == 3, jax.devices()
+    out = sharded_map(lambda x, s: x * s, jnp.arange(5.0), 2.0)
+    assert out.tolist() == [0.0, 2.0, 4.0, 6.0, 8.0]
+    with pytest.raises(RuntimeError, match="before the first JAX operation"):
+        use_cpu_cores(2)
+    print("CORES_OK")
+    """
+)
+
+
+def test_use_cpu_cores_splits_the_cpu_and_refuses_once_jax_has_started():
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    env["JAX_PLATFORMS"] = "cpu"
+    out = subprocess.run([sys.executable, "-c", CORES], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "CORES_OK" in out.stdout

@@ -331,7 +331,8 @@ def test_frictionless_counterfactual_with_ad_hoc_debt_limit():
     np.testing.assert_allclose(bn[binding], -0.35, atol=1e-10)
     finite = solve_equilibrium(two_industry_params(n_z=3), g)
     plain = solve_equilibrium(two_industry_params(n_z=3), G2)
-    np.testing.assert_array_equal(np.asarray(finite.c), np.asarray(plain.c))
+    # the same equilibrium up to rounding (the two compiled programs may order operations differently)
+    np.testing.assert_allclose(np.asarray(finite.c), np.asarray(plain.c), rtol=1e-12)
 
 
 @pytest.mark.slow

@@ -20,7 +20,8 @@ from .interp import (Axis, Interpolator, interp_multilinear, interp_tables, inte
 from .newton import NewtonResult, newton, newton_soa, solve_small, solve_small_soa
 from .fixed_point import FixedPointResult, fixed_point
 from .anderson import AndersonState, anderson_init, anderson_step
-from .batching import batch_size, regions_mesh, shard_batch, sharded_vmap, stack, unpad, unstack
+from .batching import (batch_size, regions_mesh, shard_batch, sharded_map, sharded_vmap, stack, unpad, unstack,
+                       use_cpu_cores)
 
 __all__ = [
     "MarkovChain", "tauchen", "rouwenhorst", "product_chain", "drift_chain",
@@ -29,5 +30,5 @@ __all__ = [
     "NewtonResult", "newton", "newton_soa", "solve_small", "solve_small_soa",
     "FixedPointResult", "fixed_point",
     "AndersonState", "anderson_init", "anderson_step",
-    "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap",
+    "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap", "sharded_map", "use_cpu_cores",
 ]

@@ -3,14 +3,23 @@
 Every solver in jaxecon takes one parameter set; a batch of regions (or of parameter values) is a
 pytree whose array leaves carry one extra leading axis, built by :func:`stack` and solved with
 ``jax.vmap``. :func:`shard_batch` spreads that leading axis over all available devices with
-``jax.sharding`` so the same ``jit(vmap(solve))`` call runs on 1 CPU, 1 GPU or several devices.
-Test multi-device behaviour on a CPU with ``XLA_FLAGS=--xla_force_host_platform_device_count=4``
-set before importing jax.
+``jax.sharding`` so the same ``jit(vmap(solve))`` call runs on 1 CPU, 1 GPU or several devices;
+:func:`sharded_map` instead solves each device's share one element after another (``lax.map``),
+which on a CPU is faster for solvers whose elements take different numbers of iterations.
+
+A CPU is one JAX device unless told otherwise: :func:`use_cpu_cores` (or
+``jax.config.update("jax_num_cpu_devices", n)``, or ``XLA_FLAGS=--xla_force_host_platform_device_count=n``),
+before the first JAX operation, makes it ``n`` devices, one per core, so the sharded calls keep
+every core busy with its own elements (XLA's own threading within one element leaves much of a
+second core idle on the small arrays of a single solve).
 """
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
+
+import functools
+import os
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +27,8 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec as P
 from jaxtyping import PyTree
 
-__all__ = ["stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap"]
+__all__ = ["stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap", "sharded_map",
+           "use_cpu_cores"]
 
 
 def stack(trees: Sequence[PyTree]) -> PyTree:
@@ -95,11 +105,63 @@ def unpad(tree: PyTree, n: int) -> PyTree:
     return jax.tree.map(lambda x: x[:n] if np.ndim(x) > 0 else x, tree)
 
 
+def use_cpu_cores(n: int | None = None) -> int:
+    """Make the CPU ``n`` JAX devices (default: one per core); call before the first JAX operation.
+
+    With one device per core, :func:`sharded_map` and :func:`sharded_vmap` run each core on its own
+    share of the batch. Returns ``n``. Raises a ``RuntimeError`` saying so when JAX has already
+    started its backends (the device count is fixed from then on).
+    """
+    n = int(n or os.cpu_count() or 1)
+    if n < 1:
+        raise ValueError(f"use_cpu_cores: need at least one device; got {n}")
+    try:
+        jax.config.update("jax_num_cpu_devices", n)
+    except RuntimeError as err:
+        raise RuntimeError("use_cpu_cores must be called before the first JAX operation (the CPU device "
+                           f"count is fixed once JAX has started): {err}") from None
+    return n
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(fn: Callable, mesh, n_args: int, kind: str):
+    """The jitted batched form of ``fn`` (cached, so repeated calls do not recompile)."""
+    if kind == "vmap":
+        return jax.jit(jax.vmap(fn, in_axes=(0,) + (None,) * n_args))
+    spec = P(mesh.axis_names[0])
+
+    def each_device(batch, *args):
+        return jax.lax.map(lambda one: fn(one, *args), batch)
+
+    specs = dict(mesh=mesh, in_specs=(spec,) + (P(),) * n_args, out_specs=spec)
+    if hasattr(jax, "shard_map"):
+        return jax.jit(jax.shard_map(each_device, check_vma=False, **specs))
+    from jax.experimental.shard_map import shard_map  # jax < 0.7
+
+    return jax.jit(shard_map(each_device, check_rep=False, **specs))
+
+
 def sharded_vmap(fn: Callable, batched: PyTree, *args, mesh=None) -> PyTree:
     """``jit(vmap(fn))(batched, *args)`` with the batch sharded over all devices; padding removed.
 
-    ``args`` are broadcast (not batched) to every element.
+    ``args`` are broadcast (not batched) to every element. Every element of a device's share runs
+    in one vectorized program (a solver's loop runs until its slowest element has converged).
     """
+    mesh = mesh or regions_mesh()
     sharded, n = shard_batch(batched, mesh)
-    out = jax.jit(jax.vmap(fn, in_axes=(0,) + (None,) * len(args)))(sharded, *args)
-    return unpad(out, n)
+    return unpad(_compiled(fn, mesh, len(args), "vmap")(sharded, *args), n)
+
+
+def sharded_map(fn: Callable, batched: PyTree, *args, mesh=None) -> PyTree:
+    """``fn`` at every element of ``batched``: the batch split over the devices, each device solving
+    its share one element after another (``lax.map`` inside ``shard_map``); padding removed.
+
+    ``args`` are broadcast to every element. Each element runs only its own iterations, so for
+    solvers whose elements converge at different speeds this beats :func:`sharded_vmap` on a CPU
+    (the specialization benchmark, ``benchmarks/RESULTS.md``); on a GPU, where the vectorized
+    program fills the device, prefer :func:`sharded_vmap`. The compiled program is cached per
+    ``(fn, mesh, len(args))``: pass the same ``fn`` object to reuse it.
+    """
+    mesh = mesh or regions_mesh()
+    sharded, n = shard_batch(batched, mesh)
+    return unpad(_compiled(fn, mesh, len(args), "map")(sharded, *args), n)

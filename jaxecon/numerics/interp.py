@@ -1,9 +1,10 @@
 """Multilinear interpolation on regular tensor grids (1 to 3 dimensions, or more).
 
 A grid is a tuple of :class:`Axis` objects, one per dimension. Each axis knows how to map a query
-coordinate to the cell that contains it: analytically for a uniform axis or a power-spaced axis
-(points concentrated near one end), and by binary search for arbitrary increasing points. The
-analytic index maps avoid ``searchsorted``, which DESIGN.md measured 20-40x slower under ``vmap``.
+coordinate to the cell that contains it: analytically for a uniform axis, and for a power-spaced
+axis (points concentrated near one end) or arbitrary increasing points by counting the grid points
+at or below the query (fused compares; binary search beyond 128 points). Both avoid
+``searchsorted`` on the usual grid sizes, which DESIGN.md measured 20-40x slower under ``vmap``.
 
 Values have shape ``(n_1, ..., n_d, *trailing)``: every trailing dimension (e.g. several policies
 stored together) is interpolated at once. The result is differentiable in the query point and in the
@@ -55,21 +56,28 @@ class Axis(eqx.Module):
         pts = self.points
         n = pts.shape[0]
         lo, hi = pts[0], pts[-1]
+        x_ = jax.lax.stop_gradient(x)
         if self.kind == "uniform":
-            u = (x - lo) / (hi - lo) * (n - 1)
-        elif self.kind == "power":
-            r = jnp.clip((x - lo) / (hi - lo), 0.0, 1.0)
-            # r^(1/curvature) as exp(log r / curvature): XLA's CPU pow is ~6x slower than exp + log
-            u = jnp.where(r > 0.0, jnp.exp(jnp.log(jnp.maximum(r, 1e-300)) / self.curvature), 0.0) * (n - 1)
+            u = (x_ - lo) / (hi - lo) * (n - 1)
+            i = jnp.clip(jnp.floor(u), 0, n - 2).astype(jnp.int32)
+            # guard against rounding in the analytic map: move one cell if x is outside [x_i, x_{i+1}]
+            i = jnp.where((x_ < pts[i]) & (i > 0), i - 1, i)
+            i = jnp.where((x_ >= pts[i + 1]) & (i < n - 2), i + 1, i)
+        elif n <= _COUNT_MAX:
+            # the number of interior points at or below x: n − 2 fused compares, exact (a point on
+            # the grid takes the cell to its right). For a power axis this replaced the analytic
+            # inverse r^(1/curvature) (a log and an exp, plus two corrections for rounding), which
+            # cost about twice as much at 40 points on a CPU; for explicit points, searchsorted.
+            i = jnp.zeros(jnp.shape(x_), jnp.int32)
+            for j in range(1, n - 1):
+                i = i + (x_ >= pts[j]).astype(jnp.int32)
         else:
-            u = jnp.searchsorted(pts, x, side="right") - 1
-        i = jnp.clip(jnp.floor(jax.lax.stop_gradient(u)), 0, n - 2).astype(jnp.int32)
-        # guard against rounding in the analytic map: move one cell if x is outside [x_i, x_{i+1}]
-        if self.kind != "points":
-            i = jnp.where((x < pts[i]) & (i > 0), i - 1, i)
-            i = jnp.where((x >= pts[i + 1]) & (i < n - 2), i + 1, i)
+            i = jnp.clip(jnp.searchsorted(pts, x_, side="right") - 1, 0, n - 2).astype(jnp.int32)
         t = (x - pts[i]) / (pts[i + 1] - pts[i])
         return i, t
+
+
+_COUNT_MAX = 128  # non-uniform axes up to this many points are located by counting (Axis.locate)
 
 
 def uniform_axis(lo: float, hi: float, n: int) -> Axis:
@@ -82,7 +90,7 @@ def power_axis(lo: float, hi: float, n: int, curvature: float) -> Axis:
     """``n`` points ``lo + (hi - lo) u^curvature`` for ``u`` evenly spaced on [0, 1].
 
     ``curvature > 1`` concentrates points near ``lo`` (e.g. near a borrowing limit), ``< 1`` near
-    ``hi``. Queries are located analytically.
+    ``hi``. Queries are located by counting the points at or below them.
     """
     _check_axis_args(lo, hi, n)
     check_positive(curvature, "curvature")
@@ -91,7 +99,8 @@ def power_axis(lo: float, hi: float, n: int, curvature: float) -> Axis:
 
 
 def points_axis(points) -> Axis:
-    """An axis on arbitrary strictly increasing ``points`` (located by binary search)."""
+    """An axis on arbitrary strictly increasing ``points`` (a query is located by counting the points
+    at or below it; by binary search beyond 128 points)."""
     check_increasing(points, "points")
     return Axis(points=jnp.asarray(points, dtype=float), kind="points")
 

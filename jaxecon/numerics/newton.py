@@ -227,12 +227,20 @@ def newton_soa(
     that cannot be taken, or ``max_iter`` steps) and is frozen from then on. The loop runs while any
     element is still going.
 
+    Evaluations. The residual and Jacobian at ``x0`` come from one call ``system(x0, True)``; each
+    trial point of the line search is then evaluated WITH its Jacobian while a later step may need
+    it, so an accepted step costs one evaluation, not a residual at the trial plus the Jacobian
+    again at the accepted point; the trials of the last step evaluate the residual only (a scalar
+    ``lax.cond``; under ``vmap`` with a batched ``max_iter`` both branches run, as before). Two
+    steps therefore cost two residual-and-Jacobian evaluations and one residual.
+
     Why a second form: ``vmap`` of :func:`newton` over 15,000 nodes stacks each node's unknowns,
     residuals and Jacobian into ``(N, m)`` and ``(N, m, m)`` arrays, whose small reductions and
     transposes became separate CPU kernels; here every quantity is an ``(N,)`` array and every
     reduction over the ``m`` components is written out, so those fuse into the elementwise kernels
     (with the analytic Jacobian of the specialization model, one Newton step at its 15,000 nodes went
-    from about 14 to 8 ms on a 2-core CPU).
+    from about 14 to 8 ms on a 2-core CPU; carrying the Jacobian from the trial point, about 15 to
+    12-13 ms for two steps, ad hoc on a shared machine).
 
     Args:
         system: ``system(x, jacobian) -> (f, aux)`` or, with ``jacobian=True``, ``(f, J, aux)``, where
@@ -274,67 +282,84 @@ def newton_soa(
         f, aux = system(x_, False)
         return [jnp.asarray(v, dtype=float) for v in f], aux
 
-    f_shape, aux_shape = jax.eval_shape(evaluate, x)
     shape = x[0].shape
 
+    def evaluate_both(x_, with_jacobian):
+        """``(f, J, aux)`` at ``x_``; ``J`` only when the scalar ``with_jacobian`` says a later step
+        needs it (else zeros, and only the residual is computed)."""
+
+        def full(x_):
+            f, J, aux = system(x_, True)
+            return [jnp.asarray(v, dtype=float) for v in f], [[jnp.broadcast_to(jnp.asarray(v, dtype=float), shape)
+                                                                for v in row] for row in J], aux
+
+        def residual_only(x_):
+            f, aux = evaluate(x_)
+            return f, [[jnp.zeros(shape) for _ in range(m)] for _ in range(m)], aux
+
+        return jax.lax.cond(with_jacobian, full, residual_only, x_)
+
     def body(state):
-        x, f, aux, it, stuck = state
+        x, f, J, aux, it, stuck = state
         going = (amax(f) > tol) & (it < max_iter) & ~stuck
-        f0, J, aux0 = system(x, True)
-        f0 = [jnp.asarray(v, dtype=float) for v in f0]
-        solved = amax(f0) <= tol  # only possible at x0: later an element stops first
-        dx = solve_small_soa(J, [-v for v in f0])
-        usable = ~solved
+        # the trial points carry the Jacobian the next step needs (one evaluation per accepted
+        # step instead of a residual at the trial and the Jacobian again at the accepted point);
+        # after the last step no element needs it
+        more = jnp.any(going & (it + 1 < max_iter))
+        dx = solve_small_soa(J, [-v for v in f])
+        usable = going
         for v in dx:
             usable = usable & jnp.isfinite(v)
         dx = [jnp.where(usable, v, 0.0) for v in dx]
         scale = jnp.minimum(1.0, max_step / jnp.maximum(amax(dx), 1e-300))
         dx = [v * scale for v in dx]
-        sq0 = sqnorm(f0)
+        sq0 = sqnorm(f)
 
         # backtracking: full step first; the loop halves while any element has not yet found a
         # sufficient decrease (each element keeps its first acceptable trial, else the last one)
         x1 = [a + d for a, d in zip(x, dx)]
-        f1, aux1 = evaluate(x1)
-        ok1 = finite_sq(f1) <= (1.0 - 1e-4) * sq0
-
-        def ls_cond(ls):
-            k, _, _, _, ok = ls
-            return (k < n_halvings) & jnp.any(going & ~ok)
-
-        def ls_body(ls):
-            k, xt, ft, auxt, ok = ls
-            k = k + 1
-            lam = 0.5**k
-            xn = [a + lam * d for a, d in zip(x, dx)]
-            fn, auxn = evaluate(xn)
-            xt, ft, auxt = select(ok, (xt, ft, auxt), (xn, fn, auxn))
-            ok = ok | (finite_sq(fn) <= (1.0 - 1e-4 * lam) * sq0)
-            return k, xt, ft, auxt, ok
-
-        _, x_new, f_new, aux_new, _ = jax.lax.while_loop(ls_cond, ls_body, (jnp.asarray(0), x1, f1, aux1, ok1))
-        accept = jnp.isfinite(sqnorm(f_new)) & ~solved
-        x_new = select(accept, x_new, x)
-        f_new, aux_new = select(accept, (f_new, aux_new), (f0, aux0))
+        f1, J1, aux1 = evaluate_both(x1, more)
         all_zero = dx[0] == 0
         for v in dx[1:]:
             all_zero = all_zero & (v == 0)
+        # an element without a step (stopped, or no usable step) has nothing to halve: counting it
+        # as not yet decreased kept the loop halving whole chunks of padding in the solver's pass 2
+        ok1 = (finite_sq(f1) <= (1.0 - 1e-4) * sq0) | all_zero
+
+        def ls_cond(ls):
+            k, _, _, _, _, ok = ls
+            return (k < n_halvings) & jnp.any(going & ~ok)
+
+        def ls_body(ls):
+            k, xt, ft, Jt, auxt, ok = ls
+            k = k + 1
+            lam = 0.5**k
+            xn = [a + lam * d for a, d in zip(x, dx)]
+            fn, Jn, auxn = evaluate_both(xn, more)
+            xt, ft, Jt, auxt = select(ok, (xt, ft, Jt, auxt), (xn, fn, Jn, auxn))
+            ok = ok | (finite_sq(fn) <= (1.0 - 1e-4 * lam) * sq0)
+            return k, xt, ft, Jt, auxt, ok
+
+        _, x_new, f_new, J_new, aux_new, _ = jax.lax.while_loop(ls_cond, ls_body,
+                                                                (jnp.asarray(0), x1, f1, J1, aux1, ok1))
+        accept = jnp.isfinite(sqnorm(f_new))
         stuck_new = ~accept | all_zero
-        # elements that had already stopped keep their state
-        x, f, aux = select(going, (x_new, f_new, aux_new), (x, f, aux))
-        it = jnp.where(going & ~solved, it + 1, it)
+        # elements that stop here, or had stopped, keep their state (and the Jacobian at it)
+        take = going & accept
+        x, f, J, aux = select(take, (x_new, f_new, J_new, aux_new), (x, f, J, aux))
+        it = jnp.where(going, it + 1, it)
         stuck = jnp.where(going, stuck_new, stuck)
-        return x, f, aux, it, stuck
+        return x, f, J, aux, it, stuck
 
     def cond(state):
-        _, f, _, it, stuck = state
+        _, f, _, _, it, stuck = state
         return jnp.any((amax(f) > tol) & (it < max_iter) & ~stuck)
 
-    zeros = lambda t: jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), t)
-    f_init = [jnp.full(v.shape, jnp.inf) for v in f_shape]
+    # f(x0) and the Jacobian there (the first step needs it; with max_iter <= 0 none is taken)
+    f0, J0, aux0 = evaluate_both(x, jnp.asarray(max_iter) > 0)
     it0 = jnp.zeros(shape, dtype=int)
     stuck0 = jnp.broadcast_to(jnp.asarray(max_iter) <= 0, shape)
-    x, f, aux, it, _ = jax.lax.while_loop(cond, body, (x, f_init, zeros(aux_shape), it0, stuck0))
+    x, f, _, aux, it, _ = jax.lax.while_loop(cond, body, (x, f0, J0, aux0, it0, stuck0))
     res = amax(f)
     res = jnp.where(jnp.isfinite(sqnorm(f)), res, jnp.inf)
     converged = res <= tol

@@ -26,8 +26,10 @@ built once per sweep (:func:`expected_tables`).
 Why written out by hand. Under ``vmap`` over the 15,000 nodes of the default grid, ``jax.jacfwd`` of
 this system cost 5-8 ms per Newton step on a 2-core CPU, dominated by re-evaluated powers (XLA's CPU
 ``pow`` is about 6x slower than ``exp`` + ``log``) and by many small unfused kernels. Here every
-per-industry quantity is its own ``(N,)`` array (no reductions over a length-I axis), every power is an ``exp`` of a logarithm the unknowns already give (``log c = x_0``,
-``log k'_i = ℓ_i − log Σ exp(ℓ)``), and the Jacobian reuses the residual's intermediate values.
+per-industry quantity is its own ``(N,)`` array (no reductions over a length-I axis), every power
+is an ``exp`` of a logarithm the unknowns already give (``log c = x_0``,
+``log k'_i = ℓ_i − log Σ exp(ℓ)``), the Jacobian reuses the residual's intermediate values, and its
+structural zeros (today's ``q`` moves neither ``b'`` nor ``k'``) are dropped at trace time.
 ``tests/test_specialization.py`` checks the Jacobian against ``jax.jacfwd`` of the residual.
 """
 
@@ -56,6 +58,22 @@ class NodeState(NamedTuple):
     k: jax.Array
     s: jax.Array
     wealth: jax.Array
+
+
+def _lin(terms, const=None):
+    """``const + Σ coef · v`` over the ``(coef, v)`` pairs whose ``v`` is not None; None when nothing
+    is left (a structural zero of the Jacobian)."""
+    out = const
+    for coef, v in terms:
+        if v is None:
+            continue
+        out = coef * v if out is None else out + coef * v
+    return out
+
+
+def _dense(v, like):
+    """A Jacobian entry as an array shaped like ``like`` (zeros for a structural zero)."""
+    return jnp.zeros_like(like) if v is None else jnp.broadcast_to(v, like.shape)
 
 
 def shares_from_logits(logits, like):
@@ -194,36 +212,41 @@ def node_system(x, node: NodeState, binding, params, table, axes, extrapolate_b=
         return r, aux
 
     # --- Jacobian: d/dx for x = (log c, log q, ℓ_1..ℓ_{I−1}) --------------------------------------
-    zero = jnp.zeros_like(c)
+    # Structural zeros are None (see _lin): today's q moves neither b' nor k', and c moves only b',
+    # so about a third of the chain-rule products below vanish at trace time instead of being
+    # computed as multiplications by zero arrays (XLA does not fold x * 0 for floats).
     # ∂k'_i/∂ℓ_j = k'_i (δ_ij − k'_j); k' does not depend on log c, log q
-    dkn = [[zero, zero] + [kn[i] * ((1.0 if i == j else 0.0) - kn[j]) for j in range(I - 1)] for i in range(I)]
+    dkn = [[None, None] + [kn[i] * ((1.0 if i == j else 0.0) - kn[j]) for j in range(I - 1)] for i in range(I)]
     # ∂resources/∂x = −Σ_i φ_i g_i ∂k'_i/∂x ; ∂b'/∂x = R (∂resources/∂x − ∂c/∂x), ∂c/∂log c = c
-    dres = [zero] * m
-    for i in range(I):
-        dres = [dres[a] - phi[i] * g[i] * dkn[i][a] for a in range(m)]
-    dbn = [R * (dres[a] - (c if a == 0 else 0.0)) for a in range(m)]
+    dres = [_lin([(-phi[i] * g[i], dkn[i][a]) for i in range(I)]) for a in range(m)]
+    dbn = [_lin([(R, dres[a])]) if a else -R * c for a in range(m)]
     # chain rule through the query point (b', k'_1..k'_{I−1})
     dq = [dbn] + [dkn[j] for j in range(I - 1)]
-    de = [[sum(slopes[dd][..., n] * dq[dd][a] for dd in range(I)) for a in range(m)] for n in range(n_cols)]
-    de_mu = [jnp.where(floored, 0.0, v) for v in de[0]]
+    de = [[_lin([(slopes[dd][..., n], dq[dd][a]) for dd in range(I)]) for a in range(m)] for n in range(n_cols)]
+    de_mu = [None if v is None else jnp.where(floored, 0.0, v) for v in de[0]]
 
     # r_0: slack u'^(−1)(βR E u')/c − 1, binding (resources + θ q)/c − 1
-    row_slack = [ratio_slack * (-de_mu[a] / (gamma * e_mu) - (1.0 if a == 0 else 0.0)) for a in range(m)]
+    row_slack = [_lin([(-ratio_slack / (gamma * e_mu), de_mu[a])], -ratio_slack if a == 0 else None)
+                 for a in range(m)]
     dlimit = jnp.where(debt_limit & ~jnp.isfinite(params.theta), 0.0, theta * q)  # ∂limit/∂log q
-    row_bind = [(dres[a] + (dlimit if a == 1 else 0.0)) / c - (r_bind + 1.0 if a == 0 else 0.0) for a in range(m)]
-    J = [[jnp.where(binding, rb, rs) for rb, rs in zip(row_bind, row_slack)]]
+    row_bind = [_lin([(1.0 / c, dres[a])]) for a in range(m)]
+    row_bind[0] = -(r_bind + 1.0)
+    row_bind[1] = dlimit / c
+    J = [[jnp.where(binding, _dense(rb, c), _dense(rs, c)) for rb, rs in zip(row_bind, row_slack)]]
     # r_i: ratio_i = β expect_i / (u'(c) d_i), ∂log u'(c)/∂log c = −γ, ∂d_i/∂x = q [x = log q] + φ_i ∂k'_i/∂x / k_i
     for i in range(I):
         kinv2 = 1.0 / kn[i] ** 2
+        scale = beta / (mu * denom[i])
         row = []
         for a in range(m):
-            dmpk = mpk[i] * (alpha + xi[i] - 1.0) * dkn[i][a] / kn[i]
-            dex = (de[1][a] + mpk[i] * de[2 + i][a] + e_muz[i] * dmpk
-                   + 0.5 * phi[i] * (de[2 + I + i][a] * kinv2 - 2.0 * e_muk2[i] * kinv2 / kn[i] * dkn[i][a]
-                                     - (1.0 + delta[i]) ** 2 * de_mu[a])
-                   + theta * de[2 + 2 * I][a])
-            dlog_d = ((q if a == 1 else 0.0) + phi[i] * dkn[i][a] / k[i]) / denom[i]
-            dlog_mu = -gamma if a == 0 else 0.0
-            row.append(beta * dex / (mu * denom[i]) - ratio[i] * (dlog_mu + dlog_d))
+            dmpk = _lin([(mpk[i] * (alpha + xi[i] - 1.0) / kn[i], dkn[i][a])])
+            dex = _lin([(1.0, de[1][a]), (mpk[i], de[2 + i][a]), (e_muz[i], dmpk),
+                        (0.5 * phi[i] * kinv2, de[2 + I + i][a]),
+                        (-phi[i] * e_muk2[i] * kinv2 / kn[i], dkn[i][a]),
+                        (-0.5 * phi[i] * (1.0 + delta[i]) ** 2, de_mu[a]),
+                        (theta, de[2 + 2 * I][a])])
+            dlog_d = _lin([(phi[i] / (k[i] * denom[i]), dkn[i][a])], q / denom[i] if a == 1 else None)
+            dlog = _lin([(1.0, dlog_d)], -gamma if a == 0 else None)
+            row.append(_dense(_lin([(scale, dex), (-ratio[i], dlog)]), c))
         J.append(row)
     return r, J, aux
