@@ -35,6 +35,25 @@ def machine_line() -> str:
             f"devices: {devices}; jax {jax.__version__}")
 
 
+def cpu_ticks():
+    """``(steal, total)`` CPU ticks of the whole machine since boot (Linux ``/proc/stat``), or None.
+
+    Steal is time the hypervisor gave this virtual machine's CPUs to someone else: on a shared
+    machine a timed run with much steal ran slower than the code deserves."""
+    try:
+        vals = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    return (vals[7] if len(vals) > 7 else 0), sum(vals)
+
+
+def steal_share(before, after):
+    """Share of the machine's CPU time stolen between two :func:`cpu_ticks` readings (nan if unknown)."""
+    if before is None or after is None or after[1] <= before[1]:
+        return float("nan")
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def record(name: str, markdown: str, path: Path = RESULTS) -> Path:
     """Replace (or append) the section ``name`` of RESULTS.md with ``markdown``."""
     begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"

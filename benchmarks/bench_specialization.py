@@ -12,7 +12,7 @@ shared with other jobs; the fastest run is the least disturbed). jaxecon is comp
 solve) and timed three ways: `jit(vmap(solve_equilibrium))` over the whole batch and
 `jit(lax.map(solve_equilibrium))` on one device, and `numerics.sharded_map` with the CPU split into
 one device per core (`numerics.use_cpu_cores`). NumPy solves one economy at a time in this process;
-it is run in full on the first `--numpy-economies` economies of each batch and its mean time per
+it is run in full on `--numpy-economies` economies spread evenly over each batch and its mean time per
 economy is multiplied by the batch size (stated in the table).
 
 Run: python benchmarks/bench_specialization.py [--batches 1 8 64] [--grids 40x15 20x7]
@@ -38,7 +38,7 @@ from jaxecon.models.specialization.grid import bond_axis, share_axis  # noqa: E4
 from jaxecon.numerics import shard_batch, stack, use_cpu_cores  # noqa: E402
 from jaxecon.numerics.batching import _compiled, regions_mesh  # noqa: E402
 from numpy_time_iteration import NumpyTimeIteration  # noqa: E402
-from _record import machine_line, record  # noqa: E402
+from _record import cpu_ticks, machine_line, record, steal_share  # noqa: E402
 
 
 def economies(n):
@@ -48,7 +48,8 @@ def economies(n):
 
 
 def time_jax(ps, grid, reps, mode="vmap"):
-    """Full solves of the batch: (median seconds, sweeps per economy, compile seconds, solution).
+    """Full solves of the batch: (fastest of ``reps`` seconds, sweeps per economy, compile seconds,
+    solution, share of the machine's CPU time stolen during that run).
 
     ``mode="vmap"``: one vectorized solve of the whole batch on one device (every element runs
     until the slowest has converged). ``mode="map"``: ``lax.map`` on one device, the economies one
@@ -69,26 +70,33 @@ def time_jax(ps, grid, reps, mode="vmap"):
     t0 = time.perf_counter()
     jax.block_until_ready(f(st, 1).c)
     compile_s = time.perf_counter() - t0
-    ts = []
+    ts, steal = [], []
     for _ in range(reps):
+        k0 = cpu_ticks()
         t0 = time.perf_counter()
         out = f(st, 1000)
         jax.block_until_ready(out.c)
         ts.append(time.perf_counter() - t0)
+        steal.append(steal_share(k0, cpu_ticks()))
     if not bool(np.all(np.asarray(out.converged))):
         raise RuntimeError(f"a benchmark economy did not converge: results {np.asarray(out.result)}")
-    return float(np.min(ts)), np.asarray(out.iterations), compile_s, out
+    best = int(np.argmin(ts))
+    return ts[best], np.asarray(out.iterations), compile_s, out, steal[best]
 
 
 def time_numpy(p, grid, reps):
-    """Full NumPy solves of one economy: (fastest of ``reps`` seconds, sweeps, solver object)."""
-    ts = []
+    """Full NumPy solves of one economy: (fastest of ``reps`` seconds, sweeps, solver object, share of
+    the machine's CPU time stolen during that run)."""
+    ts, steal = [], []
     for _ in range(reps):
         ti = NumpyTimeIteration(p, np.asarray(bond_axis(grid).points), np.asarray(share_axis(grid).points))
+        k0 = cpu_ticks()
         t0 = time.perf_counter()
         sweeps = ti.solve()
         ts.append(time.perf_counter() - t0)
-    return min(ts), sweeps, ti
+        steal.append(steal_share(k0, cpu_ticks()))
+    best = int(np.argmin(ts))
+    return ts[best], sweeps, ti, steal[best]
 
 
 def main():
@@ -97,7 +105,8 @@ def main():
     ap.add_argument("--grids", type=str, nargs="+", default=["40x15", "20x7"])
     ap.add_argument("--grid-batches", type=int, nargs="+", default=[8],
                     help="batch sizes for the grids other than the first")
-    ap.add_argument("--numpy-economies", type=int, default=2)
+    ap.add_argument("--numpy-economies", type=int, default=4,
+                    help="economies of each batch solved by NumPy, evenly spread over the batch")
     ap.add_argument("--reps", type=int, default=2,
                     help="runs of each timed solve, NumPy and jaxecon alike; the fastest is reported (the "
                          "machine may be shared: the fastest run is the least disturbed one)")
@@ -105,6 +114,7 @@ def main():
                     help="CPU devices for the sharded column (default: one per core; 1 drops the column)")
     args = ap.parse_args()
     n_dev = use_cpu_cores(args.devices or None)
+    k_start = cpu_ticks()
     rows, agree = [], []
     for gi, gs in enumerate(args.grids):
         nb, nk = (int(x) for x in gs.split("x"))
@@ -114,14 +124,22 @@ def main():
         for n in batches:
             ps = economies(n)
             m = min(n, args.numpy_economies)
-            for j in range(m):
+            # a sample spread over the batch (economies differ in sweeps and cost: the first few
+            # alone took fewer sweeps than the batch's mean); the batch's economies are the first n
+            # of one sequence, so a sampled economy is timed once and reused by larger batches
+            sample = sorted({int(round(v)) for v in np.linspace(0, n - 1, m)})
+            m = len(sample)
+            for j in sample:
                 if j not in np_runs:
                     np_runs[j] = time_numpy(ps[j], grid, args.reps)
-            np_per = float(np.mean([np_runs[j][0] for j in range(m)]))
-            np_sweeps = float(np.mean([np_runs[j][1] for j in range(m)]))
-            jx, its, comp, out = time_jax(ps, grid, args.reps)
-            jm = time_jax(ps, grid, args.reps, mode="map")[0] if n > 1 else jx
-            js = time_jax(ps, grid, args.reps, mode="sharded")[0] if n > 1 and n_dev > 1 else jm
+            np_per = float(np.mean([np_runs[j][0] for j in sample]))
+            np_sweeps = float(np.mean([np_runs[j][1] for j in sample]))
+            # vmap: one run (on a CPU it is the slow column, never the one the speed-up uses)
+            jx, its, comp, out, st_x = time_jax(ps, grid, 1 if n > 1 else args.reps)
+            jm, st_m = (time_jax(ps, grid, args.reps, mode="map")[::4]) if n > 1 else (jx, st_x)
+            js, st_s = (time_jax(ps, grid, args.reps, mode="sharded")[::4]) if n > 1 and n_dev > 1 else (jm, st_m)
+            np_steal = float(np.mean([np_runs[j][3] for j in sample]))
+            j_steal = {jx: st_x, jm: st_m, js: st_s}[min(jx, jm, js)]
             # the two implementations must agree on the solution they time (first economy)
             ti = np_runs[0][2]
             sh = out.c.shape[1:]
@@ -132,11 +150,12 @@ def main():
             best = min(jx, jm, js)
             guard = int(np.sum(np.asarray(out.sweep_newton_steps) != 2))  # economies where the stall guard fired
             rows.append((gs, n, np_total, m, np_sweeps, jx, jm, js, np_total / best, np_total / min(jx, jm), comp,
-                         float(its.mean()), diff, guard))
+                         float(its.mean()), diff, guard, np_steal, j_steal))
             print(f"grid {gs} batch {n:3d}: NumPy {np_total:8.1f} s ({m} run)  jaxecon vmap {jx:8.1f} s  "
                   f"lax.map {jm:8.1f} s  sharded {js:8.1f} s  ratio {np_total / best:6.2f}x  "
                   f"(one device {np_total / min(jx, jm):6.2f}x; sweeps {its.mean():.0f} vs {np_sweeps:.0f}, "
                   f"compile {comp:.1f} s, max rel diff c,q {diff:.1e})", flush=True)
+    overall = steal_share(k_start, cpu_ticks())
     lines = [
         "# Benchmark: specialization-model time iteration (issue 6)",
         "",
@@ -153,21 +172,24 @@ def main():
         f"and `numerics.sharded_map` with the CPU split into {n_dev} devices (`numerics.use_cpu_cores`: the "
         "batch divided between the cores, `lax.map` on each). NumPy (`benchmarks/numpy_time_iteration.py`): "
         "vectorized over the nodes, one economy at a time in this one process (NumPy's elementwise work "
-        "runs on one core), run in full on the first economies of the batch (column 'NumPy runs'); its mean "
+        "runs on one core), run in full on economies spread evenly over the batch (first and last included; "
+        "column 'NumPy runs'); its mean "
         "time per economy times the batch size is the NumPy column. 'speed-up' uses jaxecon's fastest column; "
         "'one device' its faster single-device column. The last columns are the largest relative difference "
         "of c and q between the two solutions of the first economy and the number of economies on which "
         "jaxecon's stall guard (full per-node solves after 25 sweeps without progress, not ported to NumPy) "
-        "fired.",
+        "fired. Every time is the fastest of the runs (`--reps`; the vmap column of a batch: one run); the last "
+        "column is the share of the machine's CPU time the hypervisor gave to other guests during the reported "
+        f"runs (`/proc/stat` steal; NumPy: mean over its economies). The whole run lost {100 * overall:.0f}% to steal.",
         "",
         "| grid (n_b x n_k) | economies | NumPy s | NumPy runs | NumPy sweeps | jaxecon vmap s | jaxecon lax.map s "
         f"| jaxecon sharded lax.map ({n_dev} devices) s | speed-up | speed-up, one device | jaxecon sweeps (mean) "
-        "| jaxecon compile s | max rel diff | stall guard fired |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| jaxecon compile s | max rel diff | stall guard fired | CPU stolen, NumPy / jaxecon runs |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for gs, n, a, m, nsw, b, bm, bs, r, r1, c, sw, d, gf in rows:
+    for gs, n, a, m, nsw, b, bm, bs, r, r1, c, sw, d, gf, sn, sj in rows:
         lines.append(f"| {gs} | {n} | {a:.1f} | {m} | {nsw:.0f} | {b:.1f} | {bm:.1f} | {bs:.1f} | {r:.2f}x | {r1:.2f}x "
-                     f"| {sw:.0f} | {c:.1f} | {d:.1e} | {gf} |")
+                     f"| {sw:.0f} | {c:.1f} | {d:.1e} | {gf} | {100 * sn:.0f}% / {100 * sj:.0f}% |")
     target = [r for r in rows if r[0] == args.grids[0] and r[1] == 64]
     if target:
         ratio, ratio1 = target[0][8], target[0][9]
