@@ -127,3 +127,22 @@ def _reference(axes, values, x, ext):
     hi = jnp.array([float(a.points[-1]) for a in axes])
     clamped = jnp.where(jnp.array(ext), x, jnp.clip(x, lo, hi))
     return interp_multilinear(axes, values, clamped, extrapolate=True)
+
+
+def test_cell_index_is_computed_once_and_exactly():
+    # Axis.locate ends its index computation with an exact identity built on a square root
+    # (numerics.interp._computed_once) so that XLA stores the index once instead of re-fusing the
+    # locating compares into every gather that uses it
+    from jaxecon.numerics.interp import _computed_once
+
+    i = jnp.arange(2**22, dtype=jnp.int32)
+    np.testing.assert_array_equal(jax.jit(_computed_once)(i), i)
+    # on a 40-point power axis, 4 corner gathers of 7 columns plus the point gathers used to carry
+    # the 38 compares each; now the compares live in one fusion outside the gathers
+    ax = (power_axis(-1.0, 2.0, 40, 1.6), uniform_axis(0.1, 0.9, 15))
+    table = jnp.ones((40, 15, 25, 7))
+    f = jax.jit(lambda b, k, s: interp_grad(ax, table, [jnp.exp(b) - 1.0, k], tail=(s,))[0])
+    x = jnp.linspace(0.0, 1.0, 1000)
+    hlo = f.lower(x, x, jnp.zeros(1000, jnp.int32)).compile().as_text()
+    gathers = [c for c in hlo.split("\n\n") if " gather(" in c]
+    assert gathers and max(c.count("direction=GE") for c in gathers) <= 4

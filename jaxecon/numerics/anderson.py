@@ -61,6 +61,10 @@ def anderson_init(x0, memory: int) -> AndersonState:
 def anderson_step(state: AndersonState, x, gx, *, restart=False, regularization: float = 1e-10):
     """One accelerated step from iterate ``x`` with map value ``gx = g(x)``.
 
+    A restart is a scalar ``lax.cond``: it only records ``x`` and ``g(x) − x`` (the history's
+    ``(m, n)`` arrays are not touched; with n = 75,000 and m = 5 the full step read and wrote about
+    12 MB, 1-2 ms on a 2-core CPU, ad hoc). Under ``vmap`` with a batched ``restart`` both branches run.
+
     Args:
         state: the history (from :func:`anderson_init` or the previous step).
         x, gx: the current iterate and its image, ``(n,)``.
@@ -71,9 +75,17 @@ def anderson_step(state: AndersonState, x, gx, *, restart=False, regularization:
         ``(x_next, state)``: the mixed iterate ``gx − (ΔX + ΔF) γ`` (``gx`` while the history is
         empty) and the updated history.
     """
+    restarted = lambda s_, x_, gx_: (gx_, AndersonState(dx=s_.dx, df=s_.df, gram=s_.gram, x_prev=x_, f_prev=gx_ - x_,
+                                                         count=jnp.ones_like(s_.count)))
+    step = lambda s_, x_, gx_: _mixed_step(s_, x_, gx_, regularization)
+    return jax.lax.cond(jnp.asarray(restart), restarted, step, state, x, gx)
+
+
+def _mixed_step(state: AndersonState, x, gx, regularization):
+    """:func:`anderson_step` without a restart."""
     m = state.dx.shape[0]
     f = gx - x
-    count = jnp.where(restart, 0, state.count)
+    count = state.count
     # record the difference to the previous iterate (only if there was one since the restart), in
     # place in the ring buffer, and the new row of the Gram matrix: one (m, n) x (n, 2) product
     # instead of the whole ΔFᵀΔF (which on a CPU cost as much as the rest of the step)

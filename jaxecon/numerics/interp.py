@@ -73,8 +73,25 @@ class Axis(eqx.Module):
                 i = i + (x_ >= pts[j]).astype(jnp.int32)
         else:
             i = jnp.clip(jnp.searchsorted(pts, x_, side="right") - 1, 0, n - 2).astype(jnp.int32)
+        i = _computed_once(i)
         t = (x - pts[i]) / (pts[i + 1] - pts[i])
         return i, t
+
+
+def _computed_once(i):
+    """The cell index ``i``, unchanged, but stored once instead of recomputed by every consumer.
+
+    XLA's CPU fusion copies cheap element-wise producers into each consumer, and a gather evaluates
+    its fused index once per gathered element: the compare chain that locates a query on a 40-point
+    axis was evaluated about 30 times per query (once per column of each corner gather), which made
+    up about a fifth of the specialization model's residual. ``optimization_barrier`` does not stop
+    this on the CPU backend (it is removed before fusion), but XLA never duplicates an expensive
+    operation (here a square root) into several consumers, so ending the index computation with one
+    materializes it: ``sqrt(i² + 1/4)`` lies within ``1/(8i)`` of ``i``, so rounding it gives ``i``
+    back exactly (in float32 for every index below 2^22).
+    """
+    f = i.astype(jnp.result_type(float))
+    return jnp.round(jnp.sqrt(f * f + 0.25)).astype(i.dtype)
 
 
 _COUNT_MAX = 128  # non-uniform axes up to this many points are located by counting (Axis.locate)
