@@ -404,7 +404,7 @@ def solve_equilibrium(
     sweep's solution; the expectations are interpolated from tables built once per sweep
     (:func:`.system.expected_tables`, via :func:`jaxecon.numerics.interp_grad`). Anderson mixing
     accelerates the calm phase (module docstring). On a 2-core CPU one default-grid economy takes
-    about 1.1-1.4 s once compiled (compilation 20-40 s; ``benchmarks/RESULTS.md``); for a batch,
+    about 1.2 s once compiled on a calm machine (compilation 20-40 s; ``benchmarks/RESULTS.md``); for a batch,
     :func:`jaxecon.numerics.sharded_map` with :func:`jaxecon.numerics.use_cpu_cores` keeps both
     cores on their own economies.
 
