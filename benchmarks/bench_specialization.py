@@ -139,7 +139,7 @@ def main():
             if n > 1 and n_dev > 1:
                 js, _, _, _, st_s = time_jax(ps, grid, args.reps, mode="sharded")
             np_steal = float(np.mean([np_runs[j][3] for j in sample]))
-            j_steal = {jx: st_x, jm: st_m, js: st_s}[min(jx, jm, js)]
+            j_steal = min((jx, st_x), (jm, st_m), (js, st_s))[1]  # steal during the fastest column's run
             # the two implementations must agree on the solution they time (first economy)
             ti = np_runs[0][2]
             sh = out.c.shape[1:]

@@ -403,10 +403,10 @@ def solve_equilibrium(
     :mod:`.system`), warm-started at the previous
     sweep's solution; the expectations are interpolated from tables built once per sweep
     (:func:`.system.expected_tables`, via :func:`jaxecon.numerics.interp_grad`). Anderson mixing
-    accelerates the calm phase (module docstring). On a 2-core CPU one default-grid economy takes
-    about 1.2 s once compiled on a calm machine (compilation 20-40 s; ``benchmarks/RESULTS.md``); for a batch,
-    :func:`jaxecon.numerics.sharded_map` with :func:`jaxecon.numerics.use_cpu_cores` keeps both
-    cores on their own economies.
+    accelerates the calm phase (module docstring). On a 2-core CPU, once compiled (20-40 s), a batch
+    of 64 default-grid economies took 51 s with :func:`jaxecon.numerics.sharded_map` and
+    :func:`jaxecon.numerics.use_cpu_cores` keeping both cores on their own economies, and 93 s on one
+    device (``benchmarks/RESULTS.md``).
 
     Args:
         params: one :class:`Params` (use ``jax.vmap`` over stacked Params for a batch).
