@@ -3,6 +3,8 @@
 Params(t_ck, T_k, T_c, theta, rho)         shifters, Fréchet shape θ, within-nest correlation ρ (scalar or per nest)
 shares(params) -> Shares                   π_c, π_ck, φ_ck, ω_k, λ_k (eqs 3-7), in logs for stability
 elasticities(params)                       exact Jacobians of ln π_c w.r.t. ln t_c'k, ln T_c', ln T_k (autodiff)
+elasticity_operators(params)               the same exactly, as O(N K) operators (diagonal + rank K):
+                                           .T_c.mv / .diagonal() / .column(c) / .as_matrix(), .t.mv(Δ)
 analytic_elasticities / closed_form_elasticities / approximation_errors
                                            exact analytic forms; the paper's eqs 8-11; where and how much they err
 recover_shifters(pi_ck, omega_k, θ, ρ)     closed-form shifter recovery (§3.2), canonical normalization
@@ -18,6 +20,7 @@ from .params import Params
 from .shares import Shares, log_shares, shares
 from .elasticities import (Elasticities, analytic_elasticities, approximation_errors, closed_form_elasticities,
                            elasticities)
+from .operators import DiagonalPlusLowRank, ElasticityOperators, ShifterJacobian, elasticity_operators
 from .recovery import normalize, recover_shifters
 from .calibration import calibrate_shifters
 from .counterfactual import (Counterfactual, composition_correlation, counterfactual, relative_changes,
@@ -29,6 +32,7 @@ from .synthetic import OCCUPATIONS, OCCUPATION_SHIFTERS, TOP_CITIES, TOP_CITY_SH
 __all__ = [
     "Params", "Shares", "shares", "log_shares",
     "Elasticities", "elasticities", "analytic_elasticities", "closed_form_elasticities", "approximation_errors",
+    "elasticity_operators", "ElasticityOperators", "DiagonalPlusLowRank", "ShifterJacobian",
     "recover_shifters", "normalize", "calibrate_shifters",
     "Counterfactual", "counterfactual", "relative_changes", "shock_location", "shock_occupation",
     "composition_correlation",

@@ -35,6 +35,7 @@ import pandas as pd
 from jaxtyping import Array, Float
 
 from .params import Params
+from .operators import elasticity_operators
 from .shares import log_shares, shares
 
 __all__ = ["Elasticities", "elasticities", "analytic_elasticities", "closed_form_elasticities",
@@ -77,38 +78,20 @@ def elasticities(params: Params, *, which=("t", "T_c", "T_k")) -> Elasticities:
     return Elasticities(t=out.get("t"), T_c=out.get("T_c"), T_k=out.get("T_k"))
 
 
-def _terms(params: Params):
-    s = shares(params)
-    rho_k = params.rho_k
-    g = rho_k / (1.0 - rho_k)                                            # ρ_k/(1-ρ_k)
-    # cross[c, c', k] = -π_c'k [ω_k + ρ_k/(1-ρ_k) φ_ck]
-    cross = -s.pi_ck[None, :, :] * (s.omega_k + g * s.phi_ck[:, None, :])
-    own = s.phi_ck / (1.0 - rho_k)                                       # eq 8
-    return s, cross, own
-
-
 @functools.partial(jax.jit, static_argnames="which")
 def analytic_elasticities(params: Params, *, which=("t", "T_c", "T_k")) -> Elasticities:
-    """Exact elasticities from the analytic derivatives in the module docstring (no approximation).
+    """Exact elasticities from the analytic derivatives in the module docstring (no approximation),
+    as dense arrays: the ``as_matrix()`` of :func:`elasticity_operators`.
 
     Equals :func:`elasticities` to rounding; cheaper: the N x N block is one (N, K) @ (K, N) product
-    instead of N backward passes. ``which`` limits the blocks computed (others are None).
+    instead of N backward passes. For products, own/cross summaries or columns at large N use
+    :func:`elasticity_operators` directly (O(N K), nothing N x N is built). ``which`` limits the
+    blocks computed (others are None).
     """
-    s = shares(params)
-    rho_k = params.rho_k
-    g = rho_k / (1.0 - rho_k)
-    own = s.phi_ck / (1.0 - rho_k)                                       # diagonal part, eq 8
-    out = {}
-    if "t" in which:
-        cross = -s.pi_ck[None, :, :] * (s.omega_k + g * s.phi_ck[:, None, :])
-        out["t"] = cross + jnp.eye(params.n_locations)[:, :, None] * own[:, None, :]
-    if "T_c" in which:
-        # Σ_k cross[c, c', k] = -Σ_k π_c'k ω_k - Σ_k ρ_k/(1-ρ_k) φ_ck π_c'k
-        cross_sum = -(s.pi_ck @ s.omega_k)[None, :] - (s.phi_ck * g) @ s.pi_ck.T
-        out["T_c"] = params.theta * (cross_sum + jnp.diag(own.sum(-1)))
-    if "T_k" in which:
-        out["T_k"] = s.phi_ck - s.omega_k
-    return Elasticities(t=out.get("t"), T_c=out.get("T_c"), T_k=out.get("T_k"))
+    ops = elasticity_operators(params)
+    return Elasticities(t=ops.t.as_matrix() if "t" in which else None,
+                        T_c=ops.T_c.as_matrix() if "T_c" in which else None,
+                        T_k=ops.T_k if "T_k" in which else None)
 
 
 @jax.jit
@@ -118,10 +101,11 @@ def closed_form_elasticities(params: Params) -> Elasticities:
     Own-location entries: eq 8 (φ_ck/(1-ρ_k)) and its sum θ Σ_k φ_ck/(1-ρ_k) (= θ/(1-ρ)); off-diagonal:
     eq 9 (derived form) and θ × eq 10; eq 11 for T_k. See the module docstring for the θ factor.
     """
-    s, cross, own = _terms(params)
-    n = params.n_locations
-    eye = jnp.eye(n)
-    t = cross * (1.0 - eye)[:, :, None] + eye[:, :, None] * own[:, None, :]
+    s = shares(params)
+    ops = elasticity_operators(params)
+    eye = jnp.eye(params.n_locations)[:, :, None]
+    # exact cross entries (eq 9, derived form) off the diagonal, eq 8 on it
+    t = ops.t.as_matrix() * (1.0 - eye) + eye * ops.t.own_ck[:, None, :]
     return Elasticities(t=t, T_c=params.theta * t.sum(-1), T_k=s.omega_k * (s.pi_ck / s.pi_c[:, None] - 1.0))
 
 
