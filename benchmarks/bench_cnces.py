@@ -1,10 +1,23 @@
-"""Benchmark: CNCES shares + the exact N x N Jacobian ∂ln π_c/∂ln T_c' over a batch of shocks.
+"""Benchmark: CNCES shares + elasticity summaries of ∂ln π_c/∂ln T_c' over a batch of shocks.
 
-jaxecon: ``jit(vmap(shares + elasticities(which=("T_c",))))`` (reverse-mode autodiff, N backward
-passes per shock) and the same with the exact analytic Jacobian; baseline: a NumPy loop over shocks
-(log-sum-exp shares and the exact analytic Jacobian, vectorized within a shock). The batch is processed
-in chunks (outputs of 1,000 × 722 × 722 doubles would be 4.2 GB); each chunk's results are
-materialized (block_until_ready) and discarded. JAX is compiled once (first chunk, not timed);
+For each shock Δ to ln t_ck the shares and the exact N x N location Jacobian J = ∂ln π_c/∂ln T_c' are
+evaluated at the shocked parameters and summarized as the experiments and ``approximation_errors``
+use them: π_c, the own elasticities diag(J), the cross column sums Σ_{c != c'} J_cc' (how a shock to
+c' moves everyone else), the columns J[:, c0] of the largest and of the smallest location (Figures
+2-3 to first order) and the product J v with a fixed direction v (a first-order counterfactual).
+
+Methods (all exact; ``max diff`` is their largest gap on the first shocks):
+
+* NumPy dense loop: the dense J per shock (log-sum-exp shares, analytic Jacobian vectorized within a
+  shock), then the summaries; the baseline of the previous benchmark row.
+* NumPy structured loop: the same O(N K) formulas as ``cnces.elasticity_operators`` in a NumPy loop.
+* jaxecon dense autodiff / dense analytic: ``jit(vmap(...))`` of ``elasticities(which=("T_c",))``
+  (N backward passes) / ``analytic_elasticities`` (the operator's ``as_matrix()``), then the summaries.
+* jaxecon operator: ``jit(vmap(...))`` of ``elasticity_operators(q).T_c`` (diagonal + rank K) and its
+  ``diagonal``, ``cross_column_sums``, ``column``, ``mv``; nothing N x N is built.
+
+Dense methods run in chunks of ``--chunk`` shocks (1,000 x 722 x 722 doubles would be 4.2 GB), the
+operator in one batch (its outputs are 5 N numbers per shock). JAX is compiled once before timing;
 each time is the median of ``--repeats`` runs of the whole batch.
 
     python benchmarks/bench_cnces.py [--sizes 100 250 722] [--batch 1000] [--chunk 20] [--repeats 3]
@@ -12,13 +25,12 @@ each time is the median of ``--repeats`` runs of the whole batch.
 
 from __future__ import annotations
 
-import sys
 import argparse
-import datetime
-import platform
+import sys
 import time
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -27,44 +39,72 @@ from scipy.special import logsumexp
 import jaxecon  # noqa: F401
 from jaxecon.models import cnces
 
-DATE = "2026-11-22"
-MACHINE = "2-core Intel Xeon, 24 GiB, CPU only"
-
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _record import record  # noqa: E402
+from _record import cpu_ticks, machine_line, record, steal_share  # noqa: E402
 
-def numpy_shares_jacobian(lt, lk, lc, theta, rho):
-    """Shares (eqs 3-7 in logs) and the exact ∂ln π_c/∂ln T_c' (see cnces.elasticities) in NumPy."""
+
+def numpy_shares(lt, lk, lc, theta, rho):
+    """π_c, π_ck, φ_ck (eqs 3-7 in logs) in NumPy."""
     la = (lt + theta * lc[:, None]) / (1 - rho)
     llam = logsumexp(la, axis=0)
     lpik = la - llam
     lb = lk + (1 - rho) * llam
     lom = lb - logsumexp(lb)
     lpc = logsumexp(lom + lpik, axis=1)
-    pik, om = np.exp(lpik), np.exp(lom)
-    phi = np.exp(lom + lpik - lpc[:, None])
+    return np.exp(lpc), np.exp(lpik), np.exp(lom + lpik - lpc[:, None])
+
+
+def numpy_dense(lt, lk, lc, theta, rho, cols, v):
+    """Dense J (exact analytic form, see cnces.elasticities), then the summaries."""
+    pc, pik, phi = numpy_shares(lt, lk, lc, theta, rho)
     g = rho / (1 - rho)
-    J = -(om * pik).sum(1)[None, :] - g * phi @ pik.T           # cross: -Σ_k π_c'k [ω_k + g φ_ck]
+    J = -pc[None, :] - g * phi @ pik.T                    # cross: -Σ_k π_c'k [ω_k + g φ_ck] (Σ_k ω_k π_c'k = π_c')
     J[np.diag_indices_from(J)] += (phi / (1 - rho)).sum(1)
-    return np.exp(lpc), theta * J
+    J *= theta
+    d = np.diag(J)
+    return pc, d, J.sum(0) - d, J[:, cols].T, J @ v
 
 
-def make_fns(p):
+def numpy_structured(lt, lk, lc, theta, rho, cols, v):
+    """The same summaries from J = diag(d) + U Vᵀ (U = -θ φ, V_c'k = π_c' + g π_c'k), O(N K)."""
+    pc, pik, phi = numpy_shares(lt, lk, lc, theta, rho)
+    g = rho / (1 - rho)
+    dd = theta * (phi / (1 - rho)).sum(1)
+    U, V = -theta * phi, pc[:, None] + g * pik
+    diag = dd + (U * V).sum(1)
+    colsum = dd + V @ U.sum(0) - diag
+    C = U @ V[cols].T
+    C[cols, np.arange(len(cols))] += dd[cols]
+    return pc, diag, colsum, C.T, dd * v + U @ (V.T @ v)
+
+
+def _shocked(p, d):
+    return eqx.tree_at(lambda q: q.t_ck, p, p.t_ck * jnp.exp(d))
+
+
+def make_fns(p, cols, v):
+    cols_j = jnp.asarray(cols)
+
+    def dense_summaries(J):
+        d = jnp.diag(J)
+        return d, J.sum(0) - d, J[:, cols_j].T, J @ v
+
     def one_autodiff(d):
-        q = _with_t(p, p.t_ck * jnp.exp(d))
-        return cnces.shares(q).pi_c, cnces.elasticities(q, which=("T_c",)).T_c
+        q = _shocked(p, d)
+        return (cnces.shares(q).pi_c, *dense_summaries(cnces.elasticities(q, which=("T_c",)).T_c))
 
     def one_analytic(d):
-        q = _with_t(p, p.t_ck * jnp.exp(d))
-        return cnces.shares(q).pi_c, cnces.analytic_elasticities(q, which=("T_c",)).T_c
+        q = _shocked(p, d)
+        return (cnces.shares(q).pi_c, *dense_summaries(cnces.analytic_elasticities(q, which=("T_c",)).T_c))
 
-    return jax.jit(jax.vmap(one_autodiff)), jax.jit(jax.vmap(one_analytic))
+    def one_operator(d):
+        q = _shocked(p, d)
+        op = cnces.elasticity_operators(q).T_c
+        return (cnces.shares(q).pi_c, op.diagonal(), op.cross_column_sums(),
+                jax.vmap(op.column)(cols_j), op.mv(v))
 
-
-def _with_t(p, t):
-    import equinox as eqx
-    return eqx.tree_at(lambda q: q.t_ck, p, t)
+    return {name: jax.jit(jax.vmap(f)) for name, f in
+            (("autodiff", one_autodiff), ("analytic", one_analytic), ("operator", one_operator))}
 
 
 def time_batch(fn, shocks, chunk):
@@ -72,6 +112,10 @@ def time_batch(fn, shocks, chunk):
     for i in range(0, len(shocks), chunk):
         jax.block_until_ready(fn(shocks[i:i + chunk]))
     return time.perf_counter() - t0
+
+
+def max_gap(a, b):
+    return max(float(np.abs(np.asarray(x) - np.asarray(y)).max()) for x, y in zip(a, b))
 
 
 def main():
@@ -83,55 +127,70 @@ def main():
     a = ap.parse_args()
     rng = np.random.default_rng(0)
     rows = []
+    ticks0 = cpu_ticks()
     for n in a.sizes:
         p = cnces.default_params(n=n)
+        s0 = cnces.shares(p)
+        cols = np.array([int(np.argmax(s0.pi_c)), int(np.argmin(s0.pi_c))])
+        v = rng.normal(0, 1.0, n)
         shocks = jnp.asarray(rng.normal(0, 0.05, (a.batch, n, 8)))
-        f_ad, f_an = make_fns(p)
-        # correctness: the three agree on the first shocks
-        pa, ja = f_ad(shocks[:2])
-        pb, jb = f_an(shocks[:2])
-        lt, lk, lc = (np.log(np.asarray(x)) for x in (p.t_ck, p.T_k, p.T_c))
-        pn, jn = numpy_shares_jacobian(lt + np.asarray(shocks[0]), lk, lc, float(p.theta), float(p.rho))
-        err = max(float(jnp.abs(ja - jb).max()), float(np.abs(np.asarray(ja[0]) - jn).max()),
-                  float(np.abs(np.asarray(pa[0]) - pn).max()))
-        f_ad(shocks[:a.chunk])[1].block_until_ready()       # compile the chunk shape
-        f_an(shocks[:a.chunk])[1].block_until_ready()
-        t_ad = np.median([time_batch(f_ad, shocks, a.chunk) for _ in range(a.repeats)])
-        t_an = np.median([time_batch(f_an, shocks, a.chunk) for _ in range(a.repeats)])
         sh = np.asarray(shocks)
+        lt, lk, lc = (np.log(np.asarray(x)) for x in (p.t_ck, p.T_k, p.T_c))
+        th, rho = float(p.theta), float(p.rho)
+        fns = make_fns(p, cols, jnp.asarray(v))
+        # correctness on the first shocks: every method against the NumPy dense baseline
+        err = 0.0
+        for i in range(2):
+            ref = numpy_dense(lt + sh[i], lk, lc, th, rho, cols, v)
+            err = max(err, max_gap(ref, numpy_structured(lt + sh[i], lk, lc, th, rho, cols, v)))
+            for f in fns.values():
+                err = max(err, max_gap(ref, [x[i] for x in f(shocks[:2])]))
+        chunks = {"autodiff": a.chunk, "analytic": a.chunk, "operator": a.batch}
+        times = {}
+        for name, f in fns.items():
+            jax.block_until_ready(f(shocks[:chunks[name]]))          # compile the timed shape
+            times[name] = float(np.median([time_batch(f, shocks, chunks[name]) for _ in range(a.repeats)]))
 
-        def np_loop():
+        def np_loop(fn):
             t0 = time.perf_counter()
             for d in sh:
-                numpy_shares_jacobian(lt + d, lk, lc, float(p.theta), float(p.rho))
+                fn(lt + d, lk, lc, th, rho, cols, v)
             return time.perf_counter() - t0
 
-        t_np = np.median([np_loop() for _ in range(a.repeats)])
-        rows.append((n, a.batch, t_np, t_ad, t_an, err))
-        print(f"N={n}: numpy loop {t_np:.2f}s  jax autodiff {t_ad:.2f}s  jax analytic {t_an:.2f}s  max diff {err:.1e}",
-              flush=True)
-    dev = jax.devices()[0]
+        times["np_dense"] = float(np.median([np_loop(numpy_dense) for _ in range(a.repeats)]))
+        times["np_struct"] = float(np.median([np_loop(numpy_structured) for _ in range(a.repeats)]))
+        rows.append((n, times, err))
+        print(f"N={n}: " + "  ".join(f"{k} {t:.3f}s" for k, t in times.items()) + f"  max diff {err:.1e}", flush=True)
+    steal = steal_share(ticks0, cpu_ticks())
     lines = [
-        "# CNCES benchmark: shares + exact N×N Jacobian ∂ln π_c/∂ln T_c' over a batch of shocks\n",
-        f"Date {DATE}; machine: {MACHINE} ({platform.processor() or platform.machine()}); "
-        f"device: {dev.platform.upper()} ({dev.device_kind}); jax {jax.__version__}; float64. "
-        "No GPU was available for this task, so there are no GPU figures.\n",
-        f"K = 8 occupations; a batch of {a.batch} random shocks to ln t_ck per N; processed in chunks of "
-        f"{a.chunk} (the full 1000 × 722 × 722 output would be 4.2 GB), each chunk materialized and discarded. "
-        f"JAX compiled once before timing; median of {a.repeats} runs of the whole batch. "
-        "Baseline: NumPy loop over shocks (log-sum-exp shares, exact analytic Jacobian vectorized within a shock). "
-        "`max diff` = largest absolute difference between the three Jacobians/shares on test shocks.\n",
-        "| N | shocks | NumPy loop (s) | jaxecon autodiff (s) | jaxecon analytic (s) | NumPy / autodiff | NumPy / analytic | max diff |",
-        "|---|---|---|---|---|---|---|---|",
+        "# CNCES benchmark: shares + elasticity summaries of ∂ln π_c/∂ln T_c' over a batch of shocks\n",
+        f"Script `benchmarks/bench_cnces.py`; {machine_line()}; float64; CPU only (no GPU for this task). "
+        f"Shared, busy 2-core machine: {100 * steal:.0f}% of its CPU time went to other guests (steal) "
+        "during the run.\n",
+        f"K = 8 occupations; {a.batch} random shocks to ln t_ck per N (sd 0.05). Per shock: π_c and, at the "
+        "shocked parameters, the own elasticities diag(J), the cross column sums, the columns of the "
+        "largest and the smallest location and J v for a fixed v, where J = ∂ln π_c/∂ln T_c' (exact). "
+        f"Dense methods build J (chunks of {a.chunk} shocks); the operator uses diag + rank K "
+        "(`cnces.elasticity_operators`, one batch). JAX compiled once before timing; median of "
+        f"{a.repeats} runs of the whole batch. `max diff`: largest absolute gap between all methods' "
+        "outputs on the first two shocks.\n",
+        "| N | shocks | NumPy dense loop (s) | NumPy structured loop (s) | jaxecon dense autodiff (s) "
+        "| jaxecon dense analytic (s) | jaxecon operator (s) | NumPy dense / operator "
+        "| NumPy structured / operator | max diff |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for n, b, t_np, t_ad, t_an, err in rows:
-        lines.append(f"| {n} | {b} | {t_np:.3f} | {t_ad:.3f} | {t_an:.3f} | {t_np / t_ad:.2f} | {t_np / t_an:.2f} | {err:.1e} |")
+    for n, t, err in rows:
+        lines.append(f"| {n} | {a.batch} | {t['np_dense']:.3f} | {t['np_struct']:.3f} | {t['autodiff']:.3f} "
+                     f"| {t['analytic']:.3f} | {t['operator']:.3f} | {t['np_dense'] / t['operator']:.1f} "
+                     f"| {t['np_struct'] / t['operator']:.1f} | {err:.1e} |")
     if len(rows) > 1:
-        (n0, _, a0, b0, c0, _), (n1, _, a1, b1, c1, _) = rows[0], rows[-1]
+        (n0, t0, _), (n1, t1, _) = rows[0], rows[-1]
         k = np.log(n1 / n0)
-        lines.append(f"\nScaling from N = {n0} to {n1}: time grows as N^{np.log(a1 / a0) / k:.2f} (NumPy), "
-                     f"N^{np.log(b1 / b0) / k:.2f} (autodiff), N^{np.log(c1 / c0) / k:.2f} (analytic); "
-                     "the Jacobian itself has N² entries (autodiff: N backward passes of O(NK) each).")
+        lines.append(f"\nScaling from N = {n0} to {n1}: time grows as "
+                     + ", ".join(f"N^{np.log(t1[m] / t0[m]) / k:.2f} ({lbl})" for m, lbl in
+                                 (("np_dense", "NumPy dense"), ("autodiff", "dense autodiff"),
+                                  ("analytic", "dense analytic"), ("operator", "operator")))
+                     + ". The dense Jacobian has N² entries; the operator's summaries cost O(N K) per shock.")
     record("cnces", "\n".join(lines))
     print("\n".join(lines))
 

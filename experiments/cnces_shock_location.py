@@ -61,17 +61,21 @@ def run_one(label, ps, names, nests, out):
     rows, stats = [], []
     for which, c0 in (("large", large), ("small", small)):
         corr = np.asarray(cnces.composition_correlation(s.phi_ck, c0))
-        ratios = {}
+        ratios, first_order = {}, {}
         for r in RHOS:
             p = ps[r]
-            cf = cnces.counterfactual(p, d_log_t_ck=cnces.shock_location(p, c0, 0.95))
+            shock = cnces.shock_location(p, c0, 0.95)
+            cf = cnces.counterfactual(p, d_log_t_ck=shock)
             ratios[r] = np.asarray(cf.ratio)
+            # first-order prediction: the exact Jacobian (diagonal + rank K operator) times the shock
+            first_order[r] = np.asarray(cnces.elasticity_operators(p).t.mv(shock))
         mask = np.arange(len(corr)) != c0
         for r in RHOS:
             x, y = corr[mask], ratios[r][mask]
             stats.append({"shocked": f"{which}: {names[c0]}", "rho": r, "own ratio": ratios[r][c0],
                           "min other": y.min(), "max other": y.max(),
-                          "corr(x, ratio)": np.corrcoef(x, y)[0, 1] if y.max() / y.min() - 1 > 1e-9 else np.nan})
+                          "corr(x, ratio)": np.corrcoef(x, y)[0, 1] if y.max() / y.min() - 1 > 1e-9 else np.nan,
+                          "first-order max err": np.abs(np.log(ratios[r]) - first_order[r]).max()})
         rows.append(pd.DataFrame({"shocked": which, "shocked_name": names[c0], "location": names,
                                   "pi_c0": np.asarray(s.pi_c), "composition_corr": corr,
                                   "ratio_rho0": ratios[0.0], "ratio_rho064": ratios[0.64]}))
@@ -103,7 +107,10 @@ def main():
              "A 5% negative shock to every occupation of one location (t_c0,k × 0.95 for all k), with "
              "the shifters recovered from the same observed shares under ρ = 0 and ρ = 0.64 (θ = 3). "
              "`corr(x, ratio)` is the correlation across the other locations between the composition "
-             "correlation with the shocked location and the relative change in share.\n"]
+             "correlation with the shocked location and the relative change in share; `first-order max err` "
+             "is the largest gap, over all locations, between the exact log change ln(π_c1/π_c0) and the "
+             "first-order prediction J Δ from the exact Jacobian (`cnces.elasticity_operators`, "
+             "diagonal plus rank K).\n"]
     for label, ps, names, nests in economies():
         stats, big, small = run_one(label, ps, names, nests, out)
         parts += [f"\n## {label}: large = {big}, small specialized = {small}\n",
@@ -123,7 +130,10 @@ def main():
         "Pearson correlation of φ levels is dominated by the large occupations common to all places, while "
         "the exact gain, -Σ_k π_c0k [ω_k + ρ/(1-ρ) φ_ck] × Δ, weights the occupations by the shocked "
         "location's relative concentration. The small location's shock moves the others' shares by about "
-        "1e-5 to 1e-4, two orders of magnitude less than the large one's, as in the paper's Figure 3.\n")
+        "1e-5 to 1e-4, two orders of magnitude less than the large one's, as in the paper's Figure 3. "
+        "The exact Jacobian's first-order prediction J Δ (own and cross entries) is within 1e-3 in logs "
+        "of the exact 5% counterfactual for the large location and within 2e-5 for the small ones, so the "
+        "pattern is the Jacobian's column of the shocked location.\n")
     out.text("".join(parts))
     print(f"wrote {out.path}")
 
