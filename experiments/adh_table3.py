@@ -30,14 +30,14 @@ def main() -> int:
     if adh is None:
         return 0
     e = adh.exposure
-    res, res_stata, rows = {}, {}, []
+    res, res_fixest, rows = {}, {}, []
     for col, exog in COLUMNS.items():
         r = iv(e, "y", "x", "z", exog, weights="wei", vcov="cluster", cluster="clus", ssc="none")
-        s = iv(e, "y", "x", "z", exog, weights="wei", vcov="cluster", cluster="clus", ssc="stata")
-        res[col], res_stata[col] = r, s
+        s = iv(e, "y", "x", "z", exog, weights="wei", vcov="cluster", cluster="clus", ssc="fixest")
+        res[col], res_fixest[col] = r, s
         b, se = PUBLISHED[col]
         rows.append({"column": col, "published coef": b, "published SE": se, "jaxecon coef": r.params["x"],
-                     "jaxecon SE (ssc=none)": r.se["x"], "jaxecon SE (ssc=stata)": s.se["x"],
+                     "jaxecon SE (ssc=none)": r.se["x"], "jaxecon SE (ssc=fixest)": s.se["x"],
                      "first-stage coef": r.first_stage.loc["z", "x"], "first-stage F (eff.)": r.first_stage_f["x"],
                      "digits match": round(r.params["x"], 3) == b and round(r.se["x"], 3) == se,
                      "N": r.nobs, "clusters": r.n_clusters})
@@ -71,8 +71,9 @@ standard errors clustered by state (48 clusters). Column (1): period dummy only;
 
 **Both columns reproduce the published coefficients and state-clustered standard errors to the
 published three digits: {"yes" if ok else "NO"}.** The match needs `ssc="none"` (no small-sample correction:
-ADH used Stata's `ivregress` default); with the pyfixest/Stata-`regress` correction
-`G/(G-1) (N-1)/(N-K)` the SE would read {res_stata['(1)'].se['x']:.3f} and {res_stata['(6)'].se['x']:.3f}.
+ADH used Stata's `ivregress` default); with the library's default correction (`ssc="fixest"`, as
+fixest/pyfixest/Stata `regress`: `G/(G-1) (N-1)/(N-K)`, here no fixed effects are absorbed, so `K` counts
+the regressors only) the SE would read {res_fixest['(1)'].se['x']:.3f} and {res_fixest['(6)'].se['x']:.3f}.
 The effective first-stage F (Montiel Olea-Pflueger; with one instrument the squared clustered
 first-stage t, i.e. the Kleibergen-Paap Wald F) is {res['(1)'].first_stage_f['x']:.1f} in column (1) and
 {res['(6)'].first_stage_f['x']:.1f} in column (6): the instrument is strong.

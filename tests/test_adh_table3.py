@@ -31,9 +31,11 @@ def test_table3_published_digits(adh, col, exog):
     assert round(r.se["x"], 3) == se
     assert r.nobs == 1444 and r.n_clusters == 48
     assert r.first_stage_f["x"] > 10  # strong instrument
-    # the small-sample correction makes SEs larger by sqrt(G/(G-1) (N-1)/(N-K))
-    s = iv(adh.exposure, "y", "x", "z", exog, weights="wei", vcov="cluster", cluster="clus", ssc="stata")
+    # the default (fixest) correction makes SEs larger by sqrt(G/(G-1) (N-1)/(N-K)); no fixed effects
+    # are absorbed, so K = the regressors (x, the exogenous ones, the intercept)
+    s = iv(adh.exposure, "y", "x", "z", exog, weights="wei", vcov="cluster", cluster="clus")
     k = len(exog) + 2
+    assert s.ssc == "fixest" and s.df_k == k
     np.testing.assert_allclose(s.se["x"] / r.se["x"], np.sqrt(48 / 47 * 1443 / (1444 - k)), rtol=1e-10)
     np.testing.assert_allclose(s.params["x"], r.params["x"], rtol=1e-12)
 

@@ -11,8 +11,10 @@ Two layers:
   :func:`shift_share`, :func:`bootstrap_weights`; vmap them over bootstrap weights or simulated
   outcomes.
 
-Small-sample corrections: ``ssc="stata"`` (pyfixest's default, fixed effects not counted in K) or
-``ssc="none"`` (Stata ivregress' default). pyfixest, linearmodels and statsmodels are used only in
+Small-sample corrections: ``ssc="fixest"`` (default; fixest's and pyfixest's default: the absorbed
+fixed-effect levels count in K, except, for clustered errors, fixed effects nested in the cluster
+variable) or ``ssc="none"`` (no correction, Stata ivregress' default; use it to reproduce tables
+computed that way, e.g. ADH 2013 Table 3). pyfixest, linearmodels and statsmodels are used only in
 the tests, as independent references.
 """
 

@@ -20,14 +20,28 @@ estimator is (OLS when ``z = x``)::
 
 with the meat ``M``::
 
-    iid      V = sigma^2 B,  sigma^2 = sum u_i^2 / (N - K) ("stata")  or  / N ("none")
+    iid      V = sigma^2 B,  sigma^2 = sum u_i^2 / (N - K) ("fixest")  or  / N ("none")
     robust   M = sum_i s_i s_i',                s_i = X_hat_i u_i (= w_i xhat_i u_i on raw data)
     cluster  M = sum_g S_g S_g',  S_g = sum_{i in g} s_i
 
-and the small-sample factor ``c``: ``ssc="stata"`` (pyfixest's default with fixed effects not
-counted, ``k_fixef="none"``): robust ``N/(N-K)``, cluster ``G/(G-1) (N-1)/(N-K)``; ``ssc="none"``:
-``c = 1`` (Stata ``ivregress``' default). ``K`` counts the columns of ``x`` (not the absorbed fixed
-effects); ``G`` the clusters with positive weight.
+and the small-sample factor ``c``:
+
+* ``ssc="fixest"`` (default; fixest's and pyfixest's default ``ssc()``: ``adj=TRUE``,
+  ``fixef.K="nested"``, ``cluster.adj=TRUE``, ``cluster.df="min"``, the rule reghdfe also follows):
+  robust ``c = N/(N-K)``, cluster ``c = G/(G-1) (N-1)/(N-K)``, iid ``sigma^2 = RSS/(N-K)``, with
+  ``K`` counting the absorbed fixed-effect levels too::
+
+      K = k_x + sum_j L_j - (d - 1) - sum_{j nested} (L_j - 1)
+
+  ``k_x`` the columns of ``x``, ``L_j`` the levels (with positive weight) of fixed-effect dimension
+  ``j = 1..d`` (one level of every dimension after the first is redundant with the first's), and,
+  for clustered covariances only, a dimension *nested* in the clusters (each of its levels within
+  one cluster, e.g. CZ fixed effects with state clusters) counts one level instead of ``L_j``;
+* ``ssc="none"``: ``c = 1`` and ``sigma^2 = RSS/N`` (Stata ``ivregress``' default; what ADH 2013
+  Table 3 reports).
+
+``G`` counts the clusters with positive weight. ``K`` is a traced value (``LinearFit.df_k``), so
+a batch of bootstrap weights that drops levels counts each draw's levels.
 """
 
 from __future__ import annotations
@@ -39,10 +53,10 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.linalg import solve_triangular
 
-__all__ = ["DemeanResult", "LinearFit", "demean", "ols_arrays", "iv_arrays", "VCOV_TYPES", "SSC_TYPES"]
+__all__ = ["DemeanResult", "LinearFit", "demean", "ols_arrays", "iv_arrays", "VCOV_TYPES", "SSC_TYPES", "check_ssc"]
 
 VCOV_TYPES = ("iid", "robust", "cluster")
-SSC_TYPES = ("stata", "none")
+SSC_TYPES = ("fixest", "none")
 
 
 class DemeanResult(eqx.Module):
@@ -140,7 +154,10 @@ class LinearFit(eqx.Module):
         resid: ``(n,)`` structural residuals ``y - x'beta`` after absorbing the fixed effects
             (raw, not multiplied by ``sqrt(w)``).
         nobs: number of observations with positive weight, ``N``.
-        df_k: ``K`` used in the small-sample correction (fixed effects not counted).
+        df_k: ``K`` of the small-sample correction by fixest's rule (module docstring): columns of
+            ``x`` plus the non-redundant absorbed fixed-effect levels, a dimension nested in the
+            clusters counting one (clustered covariances only). Reported under ``ssc="none"`` too,
+            where it is not used.
         n_clusters: clusters with positive weight ``G`` (0 when not clustering).
         first_stage_coef: ``(L + K_exog, K_endog)`` first-stage coefficients (rows: excluded
             instruments then exogenous regressors); ``(0, 0)`` for OLS.
@@ -158,7 +175,7 @@ class LinearFit(eqx.Module):
     se: jax.Array
     resid: jax.Array
     nobs: jax.Array
-    df_k: int = eqx.field(static=True)
+    df_k: jax.Array
     n_clusters: jax.Array
     first_stage_coef: jax.Array
     first_stage_f: jax.Array
@@ -166,32 +183,63 @@ class LinearFit(eqx.Module):
     demean_converged: jax.Array
 
 
+def check_ssc(ssc):
+    """Raise a ValueError naming the allowed small-sample corrections."""
+    if ssc not in SSC_TYPES:
+        hint = (" ('stata' was the former name of the correction that left the absorbed fixed effects "
+                "out of K; 'fixest' counts them as fixest/pyfixest/reghdfe do)") if ssc == "stata" else ""
+        raise ValueError(f"ssc must be one of {SSC_TYPES}; got {ssc!r}{hint}")
+
+
 def _check_config(vcov, ssc, cluster, n_clusters):
     if vcov not in VCOV_TYPES:
         raise ValueError(f"vcov must be one of {VCOV_TYPES}; got {vcov!r}")
-    if ssc not in SSC_TYPES:
-        raise ValueError(f"ssc must be one of {SSC_TYPES}; got {ssc!r}")
+    check_ssc(ssc)
     if vcov == "cluster" and (cluster is None or n_clusters is None):
         raise ValueError("vcov='cluster' needs cluster codes and n_clusters")
 
 
-def _sandwich(bread, scores, resid_t, w, cluster, n_clusters, vcov, stata, k):
-    """Covariance ``c * B M B`` (see the module docstring) and (N, G). ``stata``: traced bool."""
+def _fe_dof(codes, w, cluster, n_groups, n_clusters, nested):
+    """Absorbed fixed-effect levels counted in ``K`` (module docstring): ``sum_j L_j - (d - 1)``,
+    less ``L_j - 1`` for each dimension nested in the clusters when ``nested`` (static bool).
+
+    ``L_j`` counts the levels with positive weight; a dimension is nested when every such level's
+    observations (with positive weight) lie in one cluster, the test of pyfixest's
+    ``count_fixef_fully_nested_all``.
+    """
+    pos = w > 0
+    total = jnp.asarray(0, jnp.int32)
+    for j, g in enumerate(n_groups):
+        c = codes[:, j]
+        present = jax.ops.segment_sum(pos.astype(jnp.int32), c, num_segments=g) > 0
+        levels = jnp.sum(present, dtype=jnp.int32)
+        if nested:
+            hi = jax.ops.segment_max(jnp.where(pos, cluster, -1), c, num_segments=g)
+            lo = jax.ops.segment_min(jnp.where(pos, cluster, n_clusters), c, num_segments=g)
+            inside = jnp.all((hi == lo) | ~present)
+            levels = jnp.where(inside, 1, levels)
+        total = total + levels
+    return total - (len(n_groups) - 1) if n_groups else total
+
+
+def _sandwich(bread, scores, resid_t, w, cluster, n_clusters, vcov, adjust, k):
+    """Covariance ``c * B M B`` (see the module docstring) and (N, G). ``adjust``: traced bool
+    (``ssc="fixest"``); ``k``: the traced ``K`` of the correction."""
     dtype = bread.dtype
     pos = w > 0
     n = jnp.sum(pos).astype(dtype)
     if vcov == "iid":
         rss = jnp.sum(resid_t**2)
-        sigma2 = rss / jnp.where(stata, n - k, n)
+        sigma2 = rss / jnp.where(adjust, n - k, n)
         return sigma2 * bread, n, jnp.asarray(0, dtype)
     if vcov == "robust":
         meat = scores.T @ scores
-        c = jnp.where(stata, n / (n - k), 1.0)
+        c = jnp.where(adjust, n / (n - k), 1.0)
         return c * bread @ meat @ bread, n, jnp.asarray(0, dtype)
     sg = jax.ops.segment_sum(scores, cluster, num_segments=n_clusters)
     g = jnp.sum(jax.ops.segment_sum(pos.astype(dtype), cluster, num_segments=n_clusters) > 0).astype(dtype)
     meat = sg.T @ sg
-    c = jnp.where(stata, (g / (g - 1.0)) * (n - 1.0) / (n - k), 1.0)
+    c = jnp.where(adjust, (g / (g - 1.0)) * (n - 1.0) / (n - k), 1.0)
     return c * bread @ meat @ bread, n, g
 
 
@@ -225,7 +273,7 @@ def _inv_from_r(R):
 
 
 @functools.partial(jax.jit, static_argnames=("n_groups", "n_clusters", "vcov", "is_iv", "max_iter"))
-def _fit(y, Xen, Xex, Zex, w, codes, cluster, n_groups, n_clusters, vcov, stata, is_iv, tol, max_iter):
+def _fit(y, Xen, Xex, Zex, w, codes, cluster, n_groups, n_clusters, vcov, adjust, is_iv, tol, max_iter):
     dtype = y.dtype
     ken = Xen.shape[1]
     L = Zex.shape[1]
@@ -242,7 +290,8 @@ def _fit(y, Xen, Xex, Zex, w, codes, cluster, n_groups, n_clusters, vcov, stata,
     sw = jnp.sqrt(w)
     yt = sw * y_d
     Xt = sw[:, None] * X_d
-    k = X_d.shape[1]
+    k_fe = _fe_dof(codes, w, cluster, n_groups, n_clusters, vcov == "cluster")
+    k = X_d.shape[1] + k_fe
 
     if is_iv:
         Zt = jnp.concatenate([sw[:, None] * Zex_d, Xt[:, ken:]], axis=1)  # (excluded, exogenous)
@@ -255,19 +304,19 @@ def _fit(y, Xen, Xex, Zex, w, codes, cluster, n_groups, n_clusters, vcov, stata,
     bread = _inv_from_r(Rx)
     ut = yt - Xt @ coef  # sqrt(w) * structural residual
     scores = Xhat * ut[:, None]
-    V, n, g = _sandwich(bread, scores, ut, w, cluster, n_clusters, vcov, stata, k)
+    V, n, g = _sandwich(bread, scores, ut, w, cluster, n_clusters, vcov, adjust, k.astype(dtype))
     resid = y_d - X_d @ coef
 
     if is_iv:
         # ---- first stages: X_endog on (excluded instruments, exogenous) ---------------------------
-        kz = Zt.shape[1]
+        kz = (Zt.shape[1] + k_fe).astype(dtype)  # same fixed effects and clusters as the second stage
         pi = solve_triangular(Rz, Qz.T @ Xt[:, :ken], lower=False)  # (kz, ken)
         vt = Xt[:, :ken] - Zt @ pi
         bread_z = _inv_from_r(Rz)
         Q = jnp.linalg.inv(bread_z[:L, :L])  # = Z_perp' W Z_perp (partitioned inverse)
 
         def eff_f(pi_j, v_j):
-            Vj, _, _ = _sandwich(bread_z, Zt * v_j[:, None], v_j, w, cluster, n_clusters, vcov, stata, kz)
+            Vj, _, _ = _sandwich(bread_z, Zt * v_j[:, None], v_j, w, cluster, n_clusters, vcov, adjust, kz)
             p = pi_j[:L]
             return (p @ Q @ p) / jnp.trace(Vj[:L, :L] @ Q)
 
@@ -310,7 +359,7 @@ def _as_float(y):
 
 
 def ols_arrays(y, X, weights=None, fe=None, cluster=None, *, n_groups: tuple[int, ...] = (),
-               n_clusters: int | None = None, vcov: str = "iid", ssc: str = "stata",
+               n_clusters: int | None = None, vcov: str = "iid", ssc: str = "fixest",
                tol: float = 1e-13, max_iter: int = 10_000) -> LinearFit:
     """Weighted least squares with absorbed fixed effects and iid/robust/clustered covariance.
 
@@ -327,7 +376,10 @@ def ols_arrays(y, X, weights=None, fe=None, cluster=None, *, n_groups: tuple[int
         fe: ``(n, d)`` integer fixed-effect codes (column ``j`` in ``0..n_groups[j]-1``), or None.
         cluster: ``(n,)`` integer cluster codes in ``0..n_clusters-1`` (for ``vcov="cluster"``).
         n_groups, n_clusters: static sizes.
-        vcov: ``"iid"``, ``"robust"`` or ``"cluster"``; ssc: ``"stata"`` or ``"none"``.
+        vcov: ``"iid"``, ``"robust"`` or ``"cluster"``.
+        ssc: ``"fixest"`` (default: fixest/pyfixest's small-sample correction, absorbed fixed-effect
+            levels counted in K except dimensions nested in the clusters) or ``"none"`` (no
+            correction, Stata ivregress); formulas in the module docstring.
 
     Returns:
         :class:`LinearFit`. Collinear regressors are *not* detected here (use :func:`ols` or check
@@ -339,13 +391,13 @@ def ols_arrays(y, X, weights=None, fe=None, cluster=None, *, n_groups: tuple[int
     X = _as2d(X, n, y.dtype, "X")
     w, codes, cl, G = _prep(n, y.dtype, weights, fe, tuple(n_groups), cluster, n_clusters)
     empty = jnp.zeros((n, 0), y.dtype)
-    return _fit(y, empty, X, empty, w, codes, cl, tuple(int(g) for g in n_groups), G, vcov, ssc == "stata", False,
+    return _fit(y, empty, X, empty, w, codes, cl, tuple(int(g) for g in n_groups), G, vcov, ssc == "fixest", False,
                 tol, int(max_iter))
 
 
 def iv_arrays(y, X_endog, X_exog, Z, weights=None, fe=None, cluster=None, *,
               n_groups: tuple[int, ...] = (), n_clusters: int | None = None, vcov: str = "iid",
-              ssc: str = "stata", tol: float = 1e-13, max_iter: int = 10_000) -> LinearFit:
+              ssc: str = "fixest", tol: float = 1e-13, max_iter: int = 10_000) -> LinearFit:
     """Two-stage least squares with absorbed fixed effects, weights and sandwich covariances.
 
     With ``X = [X_endog, X_exog]`` and instruments ``Z_all = [Z, X_exog]`` (all demeaned by the fixed
@@ -377,5 +429,5 @@ def iv_arrays(y, X_endog, X_exog, Z, weights=None, fe=None, cluster=None, *,
         raise ValueError(f"underidentified: {Zex.shape[1]} excluded instrument(s) for {Xen.shape[1]} "
                          "endogenous regressor(s); need at least as many instruments")
     w, codes, cl, G = _prep(n, y.dtype, weights, fe, tuple(n_groups), cluster, n_clusters)
-    return _fit(y, Xen, Xex, Zex, w, codes, cl, tuple(int(g) for g in n_groups), G, vcov, ssc == "stata", True,
+    return _fit(y, Xen, Xex, Zex, w, codes, cl, tuple(int(g) for g in n_groups), G, vcov, ssc == "fixest", True,
                 tol, int(max_iter))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from jax.scipy.special import betainc
 
-from ._core import SSC_TYPES, VCOV_TYPES, LinearFit, iv_arrays, ols_arrays
+from ._core import VCOV_TYPES, LinearFit, check_ssc, iv_arrays, ols_arrays
 
 __all__ = ["RegressionResult", "ols", "iv"]
 
@@ -27,8 +27,10 @@ class RegressionResult:
         vcov: covariance matrix (DataFrame, same labels).
         nobs: observations used (rows with a missing value in a used column are dropped first,
             see ``n_dropped``; rows with zero weight do not count).
-        df_resid: degrees of freedom of the t distribution used for p-values (``N-K``, or ``G-1``
-            clustered); ``None`` with ``ssc="none"``, where p-values are normal (as Stata ivregress).
+        df_resid: degrees of freedom of the t distribution used for p-values (``N-K`` with ``K``
+            counting the absorbed fixed-effect levels as in ``ssc="fixest"``, or ``G-1`` clustered);
+            ``None`` with ``ssc="none"``, where p-values are normal (as Stata ivregress).
+        df_k: ``K`` of the small-sample correction (``fit.df_k``; see ``ssc`` in :func:`ols`).
         n_clusters: number of clusters (None unless clustered).
         vcov_type, ssc: as requested. method: ``"ols"`` or ``"iv"``.
         first_stage: iv only: DataFrame of first-stage coefficients (rows: excluded instruments then
@@ -48,6 +50,7 @@ class RegressionResult:
     vcov: pd.DataFrame
     nobs: int
     df_resid: int | None
+    df_k: int
     n_clusters: int | None
     vcov_type: str
     ssc: str
@@ -135,8 +138,7 @@ def _prepare(data, y, xcols, zcols, fe, weights, vcov, cluster, ssc):
         vcov = "cluster" if cluster is not None else "iid"
     if vcov not in VCOV_TYPES:
         raise ValueError(f"vcov must be one of {VCOV_TYPES}; got {vcov!r}")
-    if ssc not in SSC_TYPES:
-        raise ValueError(f"ssc must be one of {SSC_TYPES}; got {ssc!r}")
+    check_ssc(ssc)
     if vcov == "cluster" and cluster is None:
         raise ValueError("vcov='cluster' needs cluster=<column name>")
     if cluster is not None and vcov != "cluster":
@@ -207,7 +209,7 @@ def _result(fit: LinearFit, names, vcov, ssc, method, n_dropped, cluster_given, 
     if ssc == "none":
         df_resid = None
     else:
-        df_resid = (G - 1) if vcov == "cluster" else nobs - fit.df_k
+        df_resid = (G - 1) if vcov == "cluster" else nobs - int(round(float(fit.df_k)))
     t = coef / se
     p = _pvalues(t, df_resid)
     idx = pd.Index(names)
@@ -220,13 +222,14 @@ def _result(fit: LinearFit, names, vcov, ssc, method, n_dropped, cluster_given, 
     return RegressionResult(
         params=pd.Series(coef, idx, name="coef"), se=pd.Series(se, idx, name="se"),
         tstat=pd.Series(t, idx, name="t"), pvalue=pd.Series(p, idx, name="p"),
-        vcov=pd.DataFrame(V, index=idx, columns=idx), nobs=nobs, df_resid=df_resid, n_clusters=G,
+        vcov=pd.DataFrame(V, index=idx, columns=idx), nobs=nobs, df_resid=df_resid,
+        df_k=int(round(float(fit.df_k))), n_clusters=G,
         vcov_type=vcov, ssc=ssc, method=method, first_stage=fs, first_stage_f=fsf, fit=fit,
         n_dropped=n_dropped, demean_converged=bool(fit.demean_converged))
 
 
 def ols(data: pd.DataFrame, y: str, x, *, fe=(), weights: str | None = None, vcov: str | None = None,
-        cluster: str | None = None, ssc: str = "stata") -> RegressionResult:
+        cluster: str | None = None, ssc: str = "fixest") -> RegressionResult:
     """OLS (weighted, with absorbed fixed effects) of column ``y`` on columns ``x``.
 
     ``y_i = x_i' beta [+ a] [+ fixed effects] + u_i``, estimated by ``min sum_i w_i u_i^2``. An
@@ -241,10 +244,19 @@ def ols(data: pd.DataFrame, y: str, x, *, fe=(), weights: str | None = None, vco
         vcov: ``"iid"``, ``"robust"`` (heteroskedasticity-robust) or ``"cluster"`` (one-way, needs
             ``cluster``); default ``"cluster"`` if ``cluster`` is given else ``"iid"``.
         cluster: cluster column name.
-        ssc: small-sample correction. ``"stata"`` (pyfixest's default with fixed effects not counted
-            in K): iid ``sigma^2 = RSS/(N-K)``, robust ``N/(N-K)``, clustered ``G/(G-1)(N-1)/(N-K)``,
-            t-distributed p-values (df ``N-K``, or ``G-1`` clustered). ``"none"``: no correction
-            (``sigma^2 = RSS/N``; Stata ivregress' default), normal p-values.
+        ssc: small-sample correction.
+
+            * ``"fixest"`` (default): fixest's and pyfixest's default (``ssc(adj=TRUE,
+              fixef.K="nested", cluster.adj=TRUE)``; reghdfe's rule too). ``K`` counts the
+              regressors *and the absorbed fixed-effect levels*: ``K = k_x + sum_j L_j - (d-1)``
+              over the ``d`` fixed-effect dimensions with ``L_j`` levels, except that for clustered
+              errors a dimension nested in the cluster variable (each level inside one cluster, e.g.
+              CZ fixed effects with state clusters) counts 1 instead of ``L_j``. iid
+              ``sigma^2 = RSS/(N-K)``, robust ``V * N/(N-K)``, clustered ``V * G/(G-1) (N-1)/(N-K)``;
+              t-distributed p-values with ``N-K`` (``G-1`` clustered) degrees of freedom.
+            * ``"none"``: no correction (``sigma^2 = RSS/N``, robust and clustered sandwiches as
+              they are; Stata ivregress' default, e.g. ADH 2013 Table 3), normal p-values. Use it
+              to reproduce a published table computed that way.
 
     Returns:
         :class:`RegressionResult`.
@@ -272,7 +284,7 @@ def ols(data: pd.DataFrame, y: str, x, *, fe=(), weights: str | None = None, vco
 
 
 def iv(data: pd.DataFrame, y: str, endog, instruments, exog=(), *, fe=(), weights: str | None = None,
-       vcov: str | None = None, cluster: str | None = None, ssc: str = "stata") -> RegressionResult:
+       vcov: str | None = None, cluster: str | None = None, ssc: str = "fixest") -> RegressionResult:
     """Two-stage least squares of ``y`` on ``endog`` (instrumented by ``instruments``) and ``exog``.
 
     ``y_i = x_i' beta + w_i' gamma [+ a] [+ fixed effects] + u_i`` with ``x`` endogenous and
@@ -281,7 +293,11 @@ def iv(data: pd.DataFrame, y: str, endog, instruments, exog=(), *, fe=(), weight
         beta_2SLS = (X' P_Z X)^{-1} X' P_Z y  (weighted, on the fixed-effect-demeaned data)
 
     any number of endogenous regressors and instruments (at least as many instruments). The
-    intercept, fixed effects, weights, ``vcov``, ``cluster`` and ``ssc`` are as in :func:`ols`.
+    intercept, fixed effects, weights, ``vcov``, ``cluster`` and ``ssc`` are as in :func:`ols`; under
+    ``ssc="fixest"`` ``K`` counts the endogenous and exogenous regressors (not the excluded
+    instruments) plus the fixed-effect levels, as pyfixest's ``feols("y ~ exog | fe | endog ~ z")``,
+    and the first-stage F uses the same rule with the instruments in place of the endogenous
+    regressors.
     Also returns the first-stage coefficients and the effective first-stage F (see
     :class:`RegressionResult`). With ``instruments == endog`` the estimate equals OLS.
 

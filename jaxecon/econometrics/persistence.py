@@ -12,7 +12,7 @@ __all__ = ["rank_rank"]
 
 def rank_rank(data: pd.DataFrame, now: str, before: str, *, rank_within=None, fe=(), log: bool = True,
               descending: bool = True, positive_only: bool = True, weights: str | None = None,
-              vcov: str | None = None, cluster: str | None = None, ssc: str = "stata") -> RegressionResult:
+              vcov: str | None = None, cluster: str | None = None, ssc: str = "fixest") -> RegressionResult:
     """Regress the rank of ``now`` on the rank of ``before`` (both ranked within groups), with fixed effects.
 
     Paper 002, Fact 3 (Morris-Levenson 2022)::
