@@ -9,9 +9,13 @@ Model-agnostic. The pieces:
   ``"cross_entropy"`` for shares), optionally weighted;
 * **optimizer** -- any optax ``GradientTransformation`` (default ``optax.lbfgs()``, whose line search
   receives ``value``, ``grad`` and ``value_fn``; first-order methods such as ``optax.adam`` ignore them);
-* **stopping rule** -- stop at the first step where ``loss <= loss_tol``, or the gradient's sup-norm
-  ``<= grad_tol``, or the relative loss decrease over the last ``patience`` steps is below ``rtol``
-  (a stall: reported as *not* converged), or at ``max_steps``;
+* **stopping rule** -- stop (converged) at the first step where the gradient's sup-norm is
+  ``<= grad_tol``, or, only when the caller passes a target ``loss_tol``, where ``loss <= loss_tol``;
+  stop (*not* converged) when the relative loss decrease over the last ``patience`` steps is below
+  ``rtol`` (a stall) or at ``max_steps``. There is no default loss target: whether a loss value
+  means "fitted" depends on its offset (a loss shifted by a constant has the same minimizer), so only
+  a caller who knows the loss's minimum (e.g. 0 for a sum of squares of exactly attainable targets)
+  may set one;
 * **history** -- the loss and gradient norm at every step (NaN after the stop).
 
 The whole loop is one ``lax.while_loop`` under ``jit``, so :func:`calibrate` also runs under
@@ -39,7 +43,7 @@ class CalibrationResult(eqx.Module):
         loss: the loss at ``params``.
         grad_norm: sup-norm of the gradient at ``params``.
         iterations: optimizer steps taken.
-        converged: stopped by ``loss_tol`` or ``grad_tol`` (not by the step cap or a stall).
+        converged: stopped by ``grad_tol`` or an explicit ``loss_tol`` (not by the step cap or a stall).
         stalled: stopped because the loss stopped decreasing (``rtol`` over ``patience`` steps).
         loss_history: ``(max_steps + 1,)`` loss before each step (entry i = after i steps); NaN after the stop.
         grad_norm_history: ``(max_steps + 1,)`` gradient sup-norm, likewise.
@@ -102,13 +106,21 @@ def target_loss(model_fn: Callable, targets: PyTree, distance: str | Callable = 
     return loss
 
 
+def _finite_number(x) -> bool:
+    """True for a concrete finite real scalar (Python or NumPy number)."""
+    try:
+        return bool(jnp.isfinite(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
 def _sup_norm(tree) -> Array:
     leaves = [jnp.max(jnp.abs(x)) for x in jax.tree.leaves(tree)]
     return jnp.max(jnp.stack(leaves)) if leaves else jnp.asarray(0.0)
 
 
 def calibrate(loss_fn: Callable, params0: PyTree, *args, optimizer: optax.GradientTransformation | None = None,
-              max_steps: int = 1000, loss_tol: float = 0.0, grad_tol: float = 1e-8, rtol: float = 0.0,
+              max_steps: int = 1000, loss_tol: float | None = None, grad_tol: float = 1e-8, rtol: float = 0.0,
               patience: int = 50) -> CalibrationResult:
     """Minimize ``loss_fn(params, *args)`` over the parameter pytree from ``params0`` with optax.
 
@@ -123,8 +135,10 @@ def calibrate(loss_fn: Callable, params0: PyTree, *args, optimizer: optax.Gradie
         *args: extra arguments passed to ``loss_fn`` unchanged (e.g. targets), not optimized.
         optimizer: optax transformation (default ``optax.lbfgs()``).
         max_steps: step cap.
-        loss_tol: stop (converged) when the loss is <= this.
-        grad_tol: stop (converged) when the gradient sup-norm is <= this.
+        loss_tol: a loss target: stop (converged) when the loss is <= this. Default None: no loss
+            test (convergence is judged by the gradient alone, which a constant offset of the loss
+            does not change).
+        grad_tol: stop (converged) when the gradient sup-norm is <= this (> 0).
         rtol: stop (stalled) when ``loss[i - patience] - loss[i] <= rtol * |loss[i]|``; 0 disables
             all but exact stalls.
         patience: window of the stall test.
@@ -133,6 +147,12 @@ def calibrate(loss_fn: Callable, params0: PyTree, *args, optimizer: optax.Gradie
         raise ValueError(f"max_steps must be >= 1; got {max_steps}")
     if patience < 1:
         raise ValueError(f"patience must be >= 1; got {patience}")
+    if not _finite_number(grad_tol) or not grad_tol > 0:
+        raise ValueError(f"grad_tol must be a finite number > 0; got {grad_tol!r}")
+    if not _finite_number(rtol) or not rtol >= 0:
+        raise ValueError(f"rtol must be a finite number >= 0; got {rtol!r}")
+    if loss_tol is not None and not _finite_number(loss_tol):
+        raise ValueError(f"loss_tol must be None (no loss target) or a finite number; got {loss_tol!r}")
     opt = optimizer if optimizer is not None else optax.lbfgs()
     f = lambda p: loss_fn(p, *args)  # noqa: E731
     vg = jax.value_and_grad(f)
@@ -143,7 +163,9 @@ def calibrate(loss_fn: Callable, params0: PyTree, *args, optimizer: optax.Gradie
         ghist = jnp.full((max_steps + 1,), jnp.nan, dtype=jnp.result_type(float)).at[0].set(_sup_norm(g0))
 
         def stop_flags(i, v, gn, hist):
-            ok = (v <= loss_tol) | (gn <= grad_tol)
+            ok = gn <= grad_tol
+            if loss_tol is not None:
+                ok = ok | (v <= loss_tol)
             past = hist[jnp.maximum(i - patience, 0)]
             stall = (i >= patience) & (past - v <= rtol * jnp.abs(v))
             bad = ~jnp.isfinite(v)

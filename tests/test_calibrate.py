@@ -72,3 +72,27 @@ def test_bad_arguments():
         target_loss(lambda p: p, jnp.zeros(2), distance="nope")
     with pytest.raises(ValueError, match="max_steps"):
         calibrate(lambda p: jnp.sum(p ** 2), jnp.ones(2), max_steps=0)
+
+
+def test_no_default_loss_target_offset_loss():
+    """A loss with a negative offset is not 'converged' the moment it drops below 0 (issue 18):
+    the default stop is on the gradient, which the offset does not change."""
+    offsets = jnp.array([-1.0, -1e6, 0.0, 5.0])
+    loss = lambda p, offset: jnp.sum((p - 2.0) ** 2) + offset  # noqa: E731
+    res = jax.vmap(lambda o: calibrate(loss, jnp.array([0.0]), o))(offsets)
+    # every offset: same minimizer, same verdict
+    assert np.all(np.asarray(res.converged)) and np.all(np.asarray(res.grad_norm) <= 1e-8)
+    np.testing.assert_allclose(res.params[:, 0], 2.0, atol=1e-8)
+    np.testing.assert_allclose(res.loss, offsets, atol=1e-9, rtol=1e-15)
+    # an explicit loss target is still honoured
+    r = calibrate(lambda p: jnp.sum((p - 2.0) ** 2) - 1.0, jnp.array([0.0]), optimizer=optax.sgd(0.1),
+                  loss_tol=-0.5)
+    assert bool(r.converged) and float(r.loss) <= -0.5 and float(r.grad_norm) > 1e-3
+
+
+@pytest.mark.parametrize("kw,name", [({"grad_tol": 0.0}, "grad_tol"), ({"grad_tol": float("nan")}, "grad_tol"),
+                                     ({"rtol": -1.0}, "rtol"), ({"loss_tol": float("nan")}, "loss_tol"),
+                                     ({"loss_tol": "x"}, "loss_tol")])
+def test_bad_stopping_settings_named(kw, name):
+    with pytest.raises(ValueError, match=name):
+        calibrate(lambda p: jnp.sum(p ** 2), jnp.ones(2), **kw)
