@@ -2,24 +2,30 @@
 
 params       Params, Grid, presets (two_industry_params, one_industry_params, three_industry_params)
 equilibrium  solve_equilibrium -> EquilibriumSolution (time iteration, per-element diagnostics)
-policy       policy_at: interpolated policies at off-grid states
-accuracy     euler_errors at random off-grid states
+policy       policy_at: interpolated policies at off-grid states; allocation_at: the consistent
+             allocation (b', k' interpolated, c from the budget) that simulate, girf and euler_errors use
+accuracy     euler_errors of the consistent allocation at random off-grid states
 io           to_npz / from_npz with the keys of issue 6
 simulate     simulate a batch of economies (paths of b, k, c, q, eta, output, binding, Gini)
 irf          girf: generalized impulse responses to an adverse industry shock
+cache        solve_cached: a disk cache keyed by every parameter, grid value, solver setting and the
+             solver's sources; solve_default / solve_unconstrained (the experiments' two economies)
 """
 
 from .params import Grid, Params, exogenous_chain, one_industry_params, three_industry_params, two_industry_params
 from .equilibrium import RESULT_CODES, EquilibriumSolution, solve_equilibrium
-from .policy import full_shares, policy_at
+from .policy import allocation_at, full_shares, policy_at
 from .accuracy import euler_errors, random_states
 from .io import NPZ_KEYS, load_npz, save_npz
-from .simulate import SimulationPaths, check_shares, simulate
-from .irf import girf, shocked_state
+from .simulate import ErgodicState, SimulationPaths, check_shares, ergodic_state, simulate
+from .irf import girf, median_state, shocked_state
+from .cache import cache_key, solve_cached, solve_default, solve_unconstrained
 
 __all__ = [
     "Params", "Grid", "exogenous_chain", "two_industry_params", "one_industry_params", "three_industry_params",
     "EquilibriumSolution", "solve_equilibrium", "RESULT_CODES", "policy_at", "full_shares",
     "euler_errors", "random_states", "NPZ_KEYS", "save_npz", "load_npz",
     "SimulationPaths", "simulate", "check_shares", "girf", "shocked_state",
+    "allocation_at", "ErgodicState", "ergodic_state", "median_state", "solve_cached", "cache_key",
+    "solve_default", "solve_unconstrained",
 ]

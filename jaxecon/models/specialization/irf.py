@@ -8,15 +8,31 @@ import numpy as np
 
 from ...numerics import simulate_indices, stationary_distribution
 from .equilibrium import EquilibriumSolution
+from .policy import check_state_indices
 from .simulate import simulate
 
-__all__ = ["shocked_state", "girf"]
+__all__ = ["median_state", "shocked_state", "girf"]
 
 
-def shocked_state(params, s0: int, industry: int) -> int:
-    """The state equal to ``s0`` except that ``z̄_industry`` sits one node lower (others unchanged)."""
+def median_state(params) -> int:
+    """The exogenous state with every log z̄_i closest to its median over the states (the first such
+    state when several tie, e.g. across interest-rate nodes)."""
+    logz = np.log(np.asarray(params.z))
+    med = np.median(logz, axis=0)
+    return int(np.argmin(np.sum((logz - med) ** 2, axis=1)))
+
+
+def shocked_state(params, s0: int | None = None, industry: int = 0) -> int:
+    """The state equal to ``s0`` except that ``z̄_industry`` sits one node lower (the other
+    industries' z̄ and R unchanged). ``s0`` defaults to :func:`median_state`: then this is the
+    state "industry one node below its median, the others at their median" of the figures."""
     z = np.asarray(params.z)
     R = np.asarray(params.R)
+    if not (isinstance(industry, (int, np.integer)) and 0 <= industry < z.shape[1]):
+        raise ValueError(f"industry must be an index in [0, {z.shape[1] - 1}]; got {industry!r}")
+    s0 = median_state(params) if s0 is None else s0
+    check_state_indices(s0, z.shape[0], "s0")
+    s0 = int(s0)
     others = [i for i in range(z.shape[1]) if i != industry]
     same = np.all(np.isclose(z[:, others], z[s0, others]), axis=1) & np.isclose(R, R[s0])
     lower = same & (z[:, industry] < z[s0, industry] - 1e-14)
@@ -33,7 +49,8 @@ def girf(solution: EquilibriumSolution, *, industry: int = 0, b0: float, k0, key
     Baseline: ``n_draws`` paths from ``(b0, k0, s0)`` (``s0`` default: the state with every log z̄ at
     its median node). Shocked: the same draws (common random numbers) from the state where
     ``log z̄_industry`` is lower by ``size_sd`` unconditional standard deviations, implemented as a
-    lottery between ``s0`` and the next lower node so that the expected shift is exact. Returns the
+    lottery between ``s0`` and the next lower node so that the expected shift is exact. Paths follow
+    the consistent allocation (:func:`~jaxecon.models.specialization.simulate.simulate`). Returns the
     mean over draws of shocked minus baseline paths of ``b, k_industry, c, q, output, binding``, plus
     both mean paths.
     """
@@ -42,8 +59,9 @@ def girf(solution: EquilibriumSolution, *, industry: int = 0, b0: float, k0, key
     ns, I = z.shape
     logz = np.log(z)
     if s0 is None:
-        med = np.median(logz, axis=0)
-        s0 = int(np.argmin(np.sum((logz - med) ** 2, axis=1)))
+        s0 = median_state(p)
+    check_state_indices(s0, ns, "s0")
+    s0 = int(s0)
     s_low = shocked_state(p, s0, industry)
     pi = np.asarray(stationary_distribution(p.P))
     col = logz[:, industry]
