@@ -22,39 +22,72 @@ def _values(x):
     return np.asarray(x)
 
 
+def _where(mask) -> str:
+    """'at index i' of the first True entry of ``mask`` (a tuple index for arrays of 2+ dimensions)."""
+    idx = tuple(int(i) for i in np.argwhere(mask)[0])
+    return f"at index {idx[0] if len(idx) == 1 else idx}" if idx else ""
+
+
+def _nan_text(v) -> str | None:
+    """'k NaN entr(y|ies) (first at index i)' when ``v`` holds NaNs, else None."""
+    nan = np.isnan(v)
+    k = int(nan.sum())
+    if not k:
+        return None
+    where = _where(nan)
+    return f"{k} NaN entr{'y' if k == 1 else 'ies'}" + (f" (first {where})" if where else "")
+
+
 def check_finite(x, name: str) -> None:
-    """Raise if a concrete ``x`` contains NaN or infinity."""
+    """Raise if a concrete ``x`` contains NaN or infinity (the message counts each and says where)."""
     if is_concrete(x):
         v = _values(x)
         if not np.all(np.isfinite(v)):
-            raise ValueError(f"{name} must be finite; got {np.sum(~np.isfinite(v))} non-finite entries")
+            parts = [t for t in (_nan_text(v),) if t]
+            inf = np.isinf(v)
+            if inf.any():
+                where = _where(inf)
+                parts.append(f"{int(inf.sum())} infinite" + (f" (first {where})" if where else ""))
+            raise ValueError(f"{name} must be finite; got {np.sum(~np.isfinite(v))} non-finite entries: "
+                             + ", ".join(parts))
 
 
 def check_positive(x, name: str, *, strict: bool = True) -> None:
-    """Raise if a concrete ``x`` is not > 0 (``strict``) or >= 0 anywhere."""
+    """Raise if a concrete ``x`` is not > 0 (``strict``) or >= 0 anywhere; NaN entries are named."""
     if is_concrete(x):
         v = _values(x)
-        bad = (v <= 0) if strict else (v < 0)
-        if np.any(bad) or np.any(np.isnan(v)):
+        with np.errstate(invalid="ignore"):
+            bad = (v <= 0) if strict else (v < 0)
+        nan = _nan_text(v)
+        if np.any(bad) or nan:
             rel = "> 0" if strict else ">= 0"
-            raise ValueError(f"{name} must be {rel}; got {v if v.size <= 8 else f'min {np.nanmin(v)}'}")
+            if nan:
+                got = nan + (f" and {int(bad.sum())} entries not {rel} (min {np.nanmin(v)})" if bad.any() else "")
+            elif v.size <= 8:
+                got = f"{v}"
+            else:
+                got = f"{int(bad.sum())} entries not {rel}, min {np.min(v)} ({_where(bad)})"
+            raise ValueError(f"{name} must be {rel}; got {got}")
 
 
 def check_in_range(x, name: str, lo=None, hi=None, *, lo_open=False, hi_open=False) -> None:
-    """Raise if a concrete ``x`` leaves the interval [lo, hi] (open ends as requested)."""
+    """Raise if a concrete ``x`` leaves the interval [lo, hi] (open ends as requested); NaN entries
+    are named."""
     if not is_concrete(x):
         return
     v = _values(x)
     bad = np.isnan(v)
-    if lo is not None:
-        bad |= (v <= lo) if lo_open else (v < lo)
-    if hi is not None:
-        bad |= (v >= hi) if hi_open else (v > hi)
+    with np.errstate(invalid="ignore"):
+        if lo is not None:
+            bad |= (v <= lo) if lo_open else (v < lo)
+        if hi is not None:
+            bad |= (v >= hi) if hi_open else (v > hi)
     if np.any(bad):
         left = "(" if lo_open else "["
         right = ")" if hi_open else "]"
         shown = v if v.size <= 8 else v[bad][:8]
-        raise ValueError(f"{name} must lie in {left}{lo}, {hi}{right}; got {shown}")
+        nan = _nan_text(v)
+        raise ValueError(f"{name} must lie in {left}{lo}, {hi}{right}; got {nan + ': ' if nan else ''}{shown}")
 
 
 def check_increasing(x, name: str) -> None:
