@@ -142,3 +142,59 @@ def test_bad_input(change, match):
     base.update(change)
     with pytest.raises(ValueError, match=match):
         Params(**base)
+
+
+# ------------------------------------------------------------------------------------------------
+# bad counterfactual input (issue 18 item 5): named errors instead of clamping or all-NaN ratios
+# ------------------------------------------------------------------------------------------------
+def test_shock_index_out_of_range_raises():
+    p = random_params(0, n=20, k=5)
+    for bad in (20, 722, -1):
+        with pytest.raises(ValueError, match=r"c must be a location index in \[0, 19\].*got " + str(bad)):
+            cnces.shock_location(p, bad)
+    for bad in (5, -1):
+        with pytest.raises(ValueError, match=r"k must be a nest index in \[0, 4\]"):
+            cnces.shock_occupation(p, bad)
+    for bad in (1.5, "3", True, np.array([1, 2])):
+        with pytest.raises(ValueError, match="c must be an integer location index"):
+            cnces.shock_location(p, bad)
+    # valid indices, Python or NumPy or JAX integers, still work
+    for good in (19, np.int64(3), jnp.asarray(2)):
+        d = np.asarray(cnces.shock_location(p, good, 0.9))
+        assert np.count_nonzero(d) == 5 and np.allclose(d[int(good)], np.log(0.9))
+
+
+@pytest.mark.parametrize("factor", [0.0, -0.5, np.nan, np.inf])
+def test_shock_factor_must_be_positive_finite(factor):
+    p = random_params(1, n=20, k=5)
+    with pytest.raises(ValueError, match="factor must be"):
+        cnces.shock_location(p, 0, factor)
+    with pytest.raises(ValueError, match="factor must be"):
+        cnces.shock_occupation(p, 0, factor)
+
+
+def test_counterfactual_rejects_nan_and_misshaped_shocks():
+    p = random_params(2, n=20, k=5)
+    d = np.zeros((20, 5))
+    d[3, 1] = np.nan
+    with pytest.raises(ValueError, match=r"d_log_t_ck .*must be finite; got 1 non-finite entries: 1 NaN entry "
+                                         r"\(first at index \(3, 1\)\)"):
+        cnces.counterfactual(p, d_log_t_ck=d)
+    with np.errstate(divide="ignore"):
+        d_k = np.log(np.array([1.0, 0.0, 1.0, 1.0, 1.0]))                                 # a factor 0
+    with pytest.raises(ValueError, match=r"d_log_T_k .*must be finite.*infinite"):
+        cnces.counterfactual(p, d_log_T_k=d_k)
+    with pytest.raises(ValueError, match=r"d_log_T_c .*must be finite"):
+        cnces.counterfactual(p, d_log_T_c=np.full(20, np.nan))
+    with pytest.raises(ValueError, match=r"d_log_T_c must broadcast to shape \(20,\); got shape \(5,\)"):
+        cnces.counterfactual(p, d_log_T_c=np.zeros(5))
+    batch = np.zeros((3, 20, 5))
+    batch[2, 0, 0] = np.nan
+    with pytest.raises(ValueError, match=r"d_log_t_ck .*1 NaN entry \(first at index \(2, 0, 0\)\)"):
+        cnces.relative_changes(p, batch)
+    with pytest.raises(ValueError, match=r"shape \(B, N, K\)"):
+        cnces.relative_changes(p, np.zeros((20, 5)))
+    # finite shocks (scalars broadcast) still run, also under jit
+    assert np.all(np.isfinite(cnces.counterfactual(p, d_log_t_ck=0.1, d_log_T_k=np.zeros(5)).ratio))
+    r = jax.jit(lambda x: cnces.counterfactual(p, d_log_t_ck=x).ratio)(jnp.zeros((20, 5)))
+    np.testing.assert_allclose(r, 1.0, rtol=1e-14)
