@@ -1,0 +1,217 @@
+"""Baseline calibration of the clusters model to CZ-industry employment (DESIGN.md, "Baseline").
+
+Given employment E_ic (ADH 1990, or the synthetic default) the baseline reproduces the employment
+shares L_ic = E_ic / Σ E exactly:
+
+* μ_ic = L_ic / L_i (each Home variety has the same size in the baseline: the μ_ic varieties of
+  industry i in location c share its employment; μ and z enter employment only through
+  μ_ic z_ic^(ρ−1), so this fixes the split between them);
+* Foreign: z*_i = 1 and w* = 1 in the baseline (two normalizations: the units of Foreign labor,
+  (z*, w*, L*) -> (λ z*, λ w*, L*/λ), and the common scale of all productivities, which changes only
+  price levels), so X*/X = L* = ``foreign_size``; the trade cost τ solves
+  Σ_i imports_i / X = ``import_penetration``;
+* Home industry price aggregates D_i = Σ_c μ_ic p_ic^(1−ρ) solve L_i = D_i A_i / m (D4-D5), so that
+  with the common variety price p̄_i = D_i^(1/(1−ρ)) inside industry i, z_ic = m / (p̄_i L_ic^η) (D1).
+
+The I + 1 equations in (ln D_i, ln τ) do not involve η (z_ic absorbs it in closed form) and are
+solved once by Newton (optimistix); balanced trade (D6) then holds by Walras' law (Σ L_i = 1 is one
+of the targets) and is checked in the re-solved equilibrium. Targets (module constants, keyword arguments):
+
+``IMPORT_PENETRATION = 0.14``: US manufacturing imports / apparent consumption (shipments + imports −
+    exports) around 1990. A round number for the order of magnitude in the US Census / NBER
+    trade-and-production series used in, e.g., Bernard, Jensen & Schott (2006, J. Int. Econ. 68(1));
+    not checked against a published table in this code.
+``FOREIGN_SIZE = 3.0``: Foreign / Home manufacturing expenditure, i.e. the US at about a quarter of
+    world manufacturing around 1990 (a round number, same caveat).
+``SHIPMENTS_PER_WORKER = 220.0``: thousands of 2007 US$ of manufacturing shipments per US
+    manufacturing worker in 1990 (about $2.9 trillion of shipments, Census ASM, times a GDP-deflator
+    factor of about 1.45 to 2007 dollars, over the 19.1 million CBP manufacturing workers of the ADH
+    files; approximate). It converts ADH import changes (k$ of 2007) into model units, where Home
+    revenue per worker is the markup m: ΔM_model = ΔM_$ m / (E s).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optimistix as optx
+from jaxtyping import Array, Bool, Float
+
+from ..._checks import check_in_range
+from .equilibrium import Equilibrium, _Consts, _pieces, solve_equilibrium
+from .params import Params
+
+__all__ = ["Baseline", "calibrate_baseline", "ClusterData", "cluster_data", "IMPORT_PENETRATION", "FOREIGN_SIZE",
+           "SHIPMENTS_PER_WORKER"]
+
+IMPORT_PENETRATION = 0.14
+FOREIGN_SIZE = 3.0
+SHIPMENTS_PER_WORKER = 220.0
+
+
+class Baseline(eqx.Module):
+    """A calibrated baseline: the Params, their equilibrium and the calibration's diagnostics.
+
+    Attributes:
+        params: calibrated :class:`Params`; equilibrium: its :class:`Equilibrium` (solved afresh).
+        target_L: ``(C, I)`` the employment shares reproduced.
+        root_residual: max residual of the calibration's I + 1 equations; root_converged: Newton's flag.
+        employment_error: max |L_ic(model) − target| (the exactness check).
+    """
+
+    params: Params
+    equilibrium: Equilibrium
+    target_L: Float[Array, "C I"]
+    root_residual: Float[Array, ""]
+    root_converged: Bool[Array, ""]
+    employment_error: Float[Array, ""]
+
+
+def _check_employment(employment) -> np.ndarray:
+    E = np.asarray(employment, dtype=np.float64)
+    if E.ndim != 2:
+        raise ValueError(f"employment must be a (C, I) array; got shape {E.shape}")
+    if not np.all(np.isfinite(E)):
+        raise ValueError(f"employment must be finite; got {int(np.sum(~np.isfinite(E)))} NaN/inf entries")
+    if np.any(E < 0):
+        raise ValueError(f"employment must be >= 0; got min {E.min()}")
+    empty = np.flatnonzero(E.sum(axis=0) <= 0)
+    if empty.size:
+        raise ValueError(f"employment: industries {empty[:10].tolist()} (column indices) have no employment in any "
+                         "location; drop them (μ's columns must sum to one)")
+    return E
+
+
+def _calibration_residual(u, args):
+    """Residuals of the baseline's I + 1 equations (module docstring) at u = (ln D, ln τ)."""
+    sigma, rho, L_star, log_Li, ip = args
+    n = log_Li.shape[0]
+    d, ltau = u[:n], u[n]
+    lzs = jnp.zeros(())
+    k = _Consts(sigma=sigma, rho=rho, eta=jnp.zeros(()), log_tau=ltau, L_star=L_star, log_B=jnp.zeros(n),
+                log_zs=jnp.full(n, lzs))
+    lm = jnp.log(rho / (rho - 1.0))
+    lpF = lm - lzs  # w* = 1
+    lp = jnp.logaddexp(d, (1.0 - rho) * (ltau + lpF)) / (1.0 - rho)  # D2 given D_i
+    lps = jnp.logaddexp((1.0 - rho) * ltau + d, (1.0 - rho) * lpF) / (1.0 - rho)  # D3
+    q = _pieces(jnp.concatenate([lp, lps, jnp.zeros(1)]), k)
+    r_emp = d + q["lA"] - lm - log_Li  # L_i = D_i A_i / m
+    lM = (1.0 - rho) * (ltau + lpF) + q["lH"]  # ln imports_i
+    r_ip = jax.nn.logsumexp(lM) - lm - jnp.log(ip)
+    return jnp.concatenate([r_emp, r_ip[None]])
+
+
+def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta: float = 0.0,
+                       import_penetration: float = IMPORT_PENETRATION, foreign_size: float = FOREIGN_SIZE,
+                       tol: float = 1e-12) -> Baseline:
+    """Calibrate μ_ic, z_ic, τ, L* (z*_i = 1) so that the baseline reproduces ``employment`` exactly.
+
+    Args:
+        employment: ``(C, I)`` nonnegative employment (any scale; e.g. ADH 1990 industry shares times CZ
+            employment, from :func:`cluster_data`); every industry needs some employment.
+        sigma, rho, eta: elasticities (validated by :class:`Params`).
+        import_penetration: target Σ_i imports_i / X (module docstring for the default and its source).
+        foreign_size: X*/X = L* (w* = 1 in the baseline).
+
+    Returns:
+        :class:`Baseline`. Raises ValueError for NaN/negative employment, empty industries, a target
+        outside (0, 1), or a target that needs τ < 1.
+    """
+    E = _check_employment(employment)
+    check_in_range(import_penetration, "import_penetration", 0.0, 1.0, lo_open=True, hi_open=True)
+    check_in_range(foreign_size, "foreign_size", 0.0, None, lo_open=True)
+    Params(sigma=sigma, rho=rho, eta=eta, tau=1.0, L_star=foreign_size, z=np.ones((1, 1)), z_star=np.ones(1),
+           mu=np.ones((1, 1)))  # validates σ, ρ, η before any solve
+    L = E / E.sum()
+    L_i = L.sum(axis=0)
+    mu = L / L_i
+    args = (jnp.asarray(sigma, float), jnp.asarray(rho, float), jnp.asarray(foreign_size, float),
+            jnp.log(jnp.asarray(L_i)), jnp.asarray(import_penetration, float))
+    m = rho / (rho - 1.0)
+    n = L_i.shape[0]
+    for tau0 in (2.0, 1.3, 4.0):
+        # start: each industry's import share equal to the target, D_i ∝ L_i (D2 with A_i ignored)
+        f = (tau0 * m) ** (1.0 - rho)
+        u0 = jnp.concatenate([jnp.log(L_i * n * f * (1.0 - import_penetration) / import_penetration),
+                              jnp.log(tau0) * jnp.ones(1)])
+        sol = optx.root_find(_calibration_residual, optx.Newton(rtol=0.0, atol=tol), u0, args, max_steps=100,
+                             throw=False)
+        u = sol.value
+        res = jnp.max(jnp.abs(_calibration_residual(u, args)))
+        if np.isfinite(float(res)) and float(res) <= 1e3 * tol:
+            break
+    n = L_i.shape[0]
+    d, ltau = np.asarray(u[:n]), float(u[n])
+    if not np.isfinite(res) or float(res) > 1e3 * tol:
+        raise RuntimeError(f"baseline calibration did not converge (residual {float(res):.3e}); try another "
+                           "import_penetration or foreign_size")
+    if ltau < 0:
+        raise ValueError(f"import_penetration={import_penetration} with foreign_size={foreign_size} needs a trade "
+                         f"cost tau = {np.exp(ltau):.4f} < 1; lower the import penetration target")
+    pbar = np.exp(d / (1.0 - rho))  # common variety price inside industry i
+    pos = L > 0
+    z = np.where(pos, m / (pbar[None, :] * np.where(pos, L, 1.0) ** eta), 1.0)  # D1 inverted
+    params = Params(sigma=sigma, rho=rho, eta=eta, tau=np.exp(ltau), L_star=foreign_size, z=z,
+                    z_star=np.ones(n), mu=mu)
+    eq = jax.jit(solve_equilibrium)(params)
+    err = jnp.max(jnp.abs(eq.L - L))
+    return Baseline(params=params, equilibrium=eq, target_L=jnp.asarray(L), root_residual=res,
+                    root_converged=sol.result == optx.RESULTS.successful, employment_error=err)
+
+
+@dataclasses.dataclass(frozen=True)
+class ClusterData:
+    """CZ-industry employment and what the experiment needs beside it.
+
+    Attributes:
+        employment: ``(C, I)`` manufacturing employment (workers), industries with none dropped.
+        total_employment: ``(C,)`` all-industry employment; population: ``(C,)`` working-age population.
+        sic87dd: ``(I,)`` industry codes kept; czones: ``(C,)``; state: ``(C,)`` cluster codes (state FIPS,
+            or synthetic groups); source: "ADH 1990" or "synthetic".
+    """
+
+    employment: np.ndarray
+    total_employment: np.ndarray
+    population: np.ndarray
+    sic87dd: np.ndarray
+    czones: np.ndarray
+    state: np.ndarray
+    source: str
+
+
+def cluster_data(path=None, *, synthetic_seed: int = 0, use_real: bool = True) -> ClusterData:
+    """ADH 1990 employment by CZ and industry if the files are present, else the synthetic default.
+
+    Real: the ``cz_industry_shares`` rows labelled 2000 hold 1990 shares (of total CZ employment), times
+    the 1990 CBP employment ``l_no_workers_totcbp`` (workfile rows of period 1990); population
+    ``l_popcount`` (1990); state = ``clus``. Synthetic: :func:`jaxecon.data.synthetic_czs` (722 CZs),
+    state = 48 groups of consecutive CZ ids. Industries with no employment anywhere are dropped.
+    """
+    from jaxecon.data import load_adh, synthetic_czs
+
+    adh = None
+    if use_real:
+        try:
+            adh = load_adh(path)
+        except FileNotFoundError:
+            adh = None
+    if adh is not None:
+        wf = adh.workfile[adh.workfile["year"] == 1990]
+        tot = wf["l_no_workers_totcbp"].to_numpy(dtype=float)
+        emp = np.asarray(adh.share_arrays[1990]) * tot[:, None]
+        state = adh.exposure.loc[adh.exposure["year"] == 1990, "clus"].to_numpy()
+        pop, sic, cz, src = np.asarray(adh.population[1990], float), np.asarray(adh.sic87dd), np.asarray(adh.czones), \
+            "ADH 1990"
+    else:
+        s = synthetic_czs(synthetic_seed)
+        emp, tot, pop, sic, cz = (np.asarray(s.employment, float), np.asarray(s.total_employment, float),
+                                  np.asarray(s.population, float), np.asarray(s.sic87dd), np.asarray(s.czone))
+        state = (np.arange(len(cz)) * 48) // len(cz)
+        src = "synthetic"
+    keep = emp.sum(axis=0) > 0
+    return ClusterData(employment=emp[:, keep], total_employment=tot, population=pop, sic87dd=sic[keep], czones=cz,
+                       state=np.asarray(state), source=src)
