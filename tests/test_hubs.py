@@ -1,0 +1,215 @@
+"""Hubs model (paper 001): equilibrium, inversion, planner, estimation."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxecon  # noqa: F401
+from jaxecon.models import hubs
+from jaxecon.numerics import stack
+
+ROOT = Path(__file__).resolve().parents[1]
+N, J = 8, 4
+TOL = 1e-13
+
+
+def _replace(p, **kw):
+    """A new Params with fields replaced (re-runs the checks)."""
+    fields = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
+    fields.update(kw)
+    return hubs.Params(**fields)
+
+
+@pytest.fixture(scope="module")
+def econ():
+    p, info = hubs.synthetic_economy(jax.random.key(3), N, J, externalities=1.0)
+    return p, info
+
+
+@pytest.fixture(scope="module")
+def solve():
+    return jax.jit(lambda p: hubs.solve_equilibrium(p, tol=TOL))
+
+
+@pytest.fixture(scope="module")
+def eq(econ, solve):
+    return solve(econ[0])
+
+
+def _numpy_reference():
+    spec = importlib.util.spec_from_file_location("bench_hubs", ROOT / "benchmarks" / "bench_hubs.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.numpy_equilibrium
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_bad_params_named_errors(econ):
+    p, _ = econ
+    d = np.array(p.d)
+    d0 = d.copy(); d0[1, 0, 2] = 0.0
+    with pytest.raises(ValueError, match=r"d \(trade costs\) must be > 0"):
+        _replace(p, d=d0)
+    d1 = d.copy(); d1[0, 3, 3] = 1.2
+    with pytest.raises(ValueError, match=r"d\[j, n, n\].*must equal 1"):
+        _replace(p, d=d1)
+    d2 = d.copy(); d2[0, 1, 2] = 0.5
+    with pytest.raises(ValueError, match=r"d \(trade costs\) must lie in \[1.0"):
+        _replace(p, d=d2)
+    with pytest.raises(ValueError, match="alpha .* must sum to one"):
+        _replace(p, alpha=np.array(p.alpha) * 1.1)
+    gi = np.array(p.gamma_io); gi[2, 1] += 0.05
+    with pytest.raises(ValueError, match=r"cost shares .* sectors \[2\]"):
+        _replace(p, gamma_io=gi)
+    with pytest.raises(ValueError, match="epsilon must be > 0 and != 1"):
+        _replace(p, epsilon=1.0)
+    with pytest.raises(ValueError, match="nu must be > 0"):
+        _replace(p, nu=-1.0)
+    with pytest.raises(ValueError, match=r"A must have shape \(2, 8\)"):
+        _replace(p, A=np.ones((2, N + 1)))
+    with pytest.raises(ValueError, match="lam_hat must be > 0"):
+        _replace(p, lam_hat=-np.array(p.lam_hat))
+
+
+def test_bad_data_named_errors(econ, eq):
+    p, _ = econ
+    Lkj = np.array(eq.Lkj); Lkj[1, 2, 5] = 0.0
+    with pytest.raises(ValueError, match=r"Lkj \(employment\) has 1 zero or negative cell.*\(1, 2, 5\)"):
+        hubs.CityData(w=eq.w, Lkj=Lkj)
+    with pytest.raises(ValueError, match="w must have shape"):
+        hubs.CityData(w=eq.w[:, :-1], Lkj=eq.Lkj)
+    # data whose sector totals cannot clear under these alphas: named, before any iteration
+    Lkj = np.array(eq.Lkj); Lkj[:, 0, :] *= 1.5
+    data = hubs.CityData(w=eq.w, Lkj=Lkj)
+    with pytest.raises(ValueError, match="national revenue and expenditure differ in sectors"):
+        hubs.invert(data, p)
+    alpha = hubs.consistent_alpha(data, p)
+    np.testing.assert_allclose(np.sum(alpha), 1.0, atol=1e-12)
+    assert np.max(np.abs(hubs.sector_imbalance(data, _replace(p, alpha=alpha)))) < 1e-12
+
+
+# ---------------------------------------------------------------------------- equilibrium
+def test_free_trade_closed_form(econ, solve):
+    """τ = 0 and d = 1: one price per sector; π^j_mn = R^j_m/Σ_m R^j_m for every destination (EK shares are
+    sales shares); Cobb-Douglas spending X − Γᵀ R = α E; sector totals R^j = [(I − Γᵀ)^-1 α]_j Y."""
+    p, _ = econ
+    p0 = _replace(p, d=np.ones_like(p.d), tau_R=np.zeros_like(p.tau_R), tau_L=np.zeros_like(p.tau_L))
+    e = solve(p0)
+    assert bool(e.converged)
+    np.testing.assert_allclose(e.P, np.broadcast_to(e.P[:, :1], e.P.shape), rtol=1e-11)
+    share = e.R / jnp.sum(e.R, axis=1, keepdims=True)
+    np.testing.assert_allclose(e.pi, np.broadcast_to(share[:, :, None], e.pi.shape), rtol=1e-10)
+    E = jnp.sum(e.spend * e.L, axis=0)
+    np.testing.assert_allclose(e.X - p0.gamma_io.T @ e.R, p0.alpha[:, None] * E[None], rtol=1e-10)
+    Y = float(jnp.sum(E))
+    totals = np.linalg.solve(np.eye(J) - np.asarray(p0.gamma_io).T, np.asarray(p0.alpha)) * Y
+    np.testing.assert_allclose(jnp.sum(e.R, axis=1), totals, rtol=1e-10)
+    # factor payments: wage bill by occupation is the CES split of γ_L R, rents γ_H R
+    np.testing.assert_allclose(jnp.sum(e.w * e.L) + jnp.sum(e.r * p0.H),
+                               jnp.sum((p0.gamma_L + p0.gamma_H) @ e.R), rtol=1e-10)
+
+
+def test_symmetric_cities_split_evenly(econ, solve):
+    """Identical cities (same A, λ̂, H, T, equidistant) share every occupation equally, with equal wages."""
+    p, _ = econ
+    d = np.full((J, N, N), 1.7)
+    d[:, np.arange(N), np.arange(N)] = 1.0
+    ps = _replace(p, d=d, A=np.ones((2, N)), H=np.ones(N), T=np.ones((J, N)),
+                  lam_hat=np.broadcast_to(np.array(p.lam_hat)[:, :, :1], (2, J, N)))
+    e = solve(ps)
+    assert bool(e.converged)
+    np.testing.assert_allclose(e.L, np.broadcast_to(ps.Lk[:, None] / N, (2, N)), rtol=1e-11)
+    np.testing.assert_allclose(e.w, np.broadcast_to(e.w[:, :1], (2, N)), rtol=1e-11)
+
+
+@pytest.mark.parametrize("scale", [0.0, 1.0])
+def test_every_market_clears(econ, solve, scale):
+    p, _ = econ
+    ps = _replace(p, tau_R=np.array(p.tau_R) * scale, tau_L=np.array(p.tau_L) * scale)
+    e = solve(ps)
+    assert bool(e.converged) and float(e.max_residual) < 10 * TOL and int(e.iterations) > 0
+    res = {k: float(v) for k, v in hubs.market_residuals(e).items()}
+    assert max(res.values()) < 1e-11, res
+    np.testing.assert_allclose(jnp.sum(e.L, axis=1), ps.Lk, rtol=1e-14)
+    assert e.w.dtype == jnp.float64
+
+
+def test_matches_numpy_damped_tatonnement(econ, eq):
+    """A second, nested implementation (benchmarks/bench_hubs.py: wage tâtonnement with inner price and
+    expenditure loops) reaches the same equilibrium."""
+    p, _ = econ
+    ref = _numpy_reference()(p, tol=1e-12)
+    assert ref["converged"]
+    np.testing.assert_allclose(ref["w"], eq.w, rtol=1e-9)
+    np.testing.assert_allclose(ref["L"], eq.L, rtol=1e-9)
+    np.testing.assert_allclose(ref["P"], eq.P, rtol=1e-9)
+
+
+def test_batched_equals_separate(econ, solve):
+    p, _ = econ
+    ps = [hubs.synthetic_economy(jax.random.key(10 + i), N, J, externalities=0.5)[0] for i in range(3)]
+    batch = jax.jit(jax.vmap(lambda q: hubs.solve_equilibrium(q, tol=TOL)))(stack(ps))
+    assert batch.w.shape == (3, 2, N) and bool(jnp.all(batch.converged))
+    for i, q in enumerate(ps):
+        one = solve(q)
+        np.testing.assert_allclose(batch.w[i], one.w, rtol=1e-11)
+        np.testing.assert_allclose(batch.L[i], one.L, rtol=1e-11)
+
+
+def test_implicit_gradient_matches_finite_differences(econ):
+    """d/dθ of CNR welfare and of the population of the largest city, θ = (ν, the τ scale, H_0)."""
+    p, _ = econ
+
+    def outcome(theta):
+        q = dataclasses.replace(p, nu=theta[0], tau_R=p.tau_R * theta[1], tau_L=p.tau_L * theta[1],
+                                H=p.H.at[0].multiply(theta[2]))
+        e = hubs.solve_equilibrium(q, tol=1e-14, max_iter=20000)
+        return jnp.stack([jnp.log(e.welfare[0]), jnp.log(jnp.sum(e.L[:, 0])), jnp.log(e.w[1, 3])])
+
+    theta = jnp.array([float(p.nu), 0.8, 1.0])
+    jac = jax.jit(jax.jacrev(outcome))(theta)
+    f = jax.jit(outcome)
+    h = 1e-5
+    fd = np.stack([(f(theta.at[i].add(h)) - f(theta.at[i].add(-h))) / (2 * h) for i in range(3)], axis=1)
+    assert np.all(np.abs(fd) > 1e-6)
+    np.testing.assert_allclose(jac, fd, rtol=2e-6, atol=1e-8)
+
+
+def test_to_npz_keys(eq, tmp_path):
+    path = tmp_path / "eq.npz"
+    eq.to_npz(path)
+    z = np.load(path)
+    K = 2
+    shapes = dict(nu=(), vartheta=(), epsilon=(), alpha=(J,), gamma_L=(J,), gamma_H=(J,), gamma_io=(J, J),
+                  d=(J, N, N), T=(J, N), H=(N,), lam=(K, J, N), A=(K, N), Lk=(K,), w=(K, N), L=(K, N),
+                  Lkj=(K, J, N), P=(J, N), x=(J, N), r=(N,), X=(J, N), R=(J, N), pi=(J, N, N), chi=(K,))
+    assert set(z.files) == set(shapes)
+    for k, s in shapes.items():
+        assert z[k].shape == s, k
+    np.testing.assert_allclose(z["pi"].sum(axis=1), 1.0, rtol=1e-13)       # shares of each destination
+    np.testing.assert_allclose(np.einsum("jmn,jn->jm", z["pi"], z["X"]), z["R"], rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------- inversion
+@pytest.mark.parametrize("scale", [0.0, 1.0])
+def test_inversion_round_trip(econ, solve, scale):
+    p, _ = econ
+    ps = _replace(p, tau_R=np.array(p.tau_R) * scale, tau_L=np.array(p.tau_L) * scale)
+    e = solve(ps)
+    lam, A = hubs.invert(hubs.data_from_equilibrium(e), ps)
+    np.testing.assert_allclose(np.log(lam), np.log(hubs.normalize_lambda(e.lam)), atol=1e-8)
+    np.testing.assert_allclose(np.log(A), np.log(hubs.normalize_amenities(ps.A)), atol=1e-8)
+    # nominal units do not matter
+    lam2, A2 = hubs.invert(hubs.CityData(w=3.0 * e.w, Lkj=e.Lkj), ps)
+    np.testing.assert_allclose(lam2, lam, rtol=1e-9)
+    # and the recovered parameters reproduce the data (λ̂ = λ / externality, here τ = 0 after substituting λ)
+    q = _replace(ps, lam_hat=lam, A=A, tau_R=np.zeros_like(ps.tau_R), tau_L=np.zeros_like(ps.tau_L))
+    e2 = solve(q)
+    np.testing.assert_allclose(e2.Lkj, e.Lkj, rtol=1e-8)
