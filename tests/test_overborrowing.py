@@ -209,7 +209,7 @@ def test_batched_sweep_equals_separate_solves(grid):
 def test_non_convergence_is_flagged(params, grid):
     sol = ob.solve_equilibrium(params, grid, max_iter=3)
     assert not bool(sol.converged)
-    assert float(sol.max_residual) > 1e-9
+    assert float(sol.max_change) > 1e-9
     assert np.all(np.isfinite(np.asarray(sol.cT)))  # no silent NaNs
 
 

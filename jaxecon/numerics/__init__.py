@@ -1,5 +1,5 @@
 """Shared numerics: Markov chains, multilinear interpolation, batched Newton, fixed points (with
-Anderson acceleration), batching.
+Anderson acceleration), time iteration with implicit gradients, batching.
 
 Every function is pure JAX, safe under ``jit`` and ``vmap``. Models import from here; nothing in
 this subpackage is model-specific.
@@ -20,6 +20,10 @@ from .interp import (Axis, Interpolator, interp_multilinear, interp_tables, inte
 from .newton import NewtonResult, newton, newton_soa, solve_small, solve_small_soa
 from .fixed_point import FixedPointResult, fixed_point
 from .anderson import AndersonState, anderson_init, anderson_step
+from .time_iteration import (PolicySolution, SweepInfo, TimeIteration, TimeIterationProblem, TimeIterationSolution,
+                             TimeIterationState, default_adjoint_solver, nan_tangent_unless, solve_time_iteration,
+                             time_iterate)
+from .time_iteration import RESULTS as TIME_ITERATION_RESULTS
 from .batching import (batch_size, regions_mesh, shard_batch, sharded_map, sharded_vmap, stack, unpad, unstack,
                        use_cpu_cores)
 
@@ -30,5 +34,8 @@ __all__ = [
     "NewtonResult", "newton", "newton_soa", "solve_small", "solve_small_soa",
     "FixedPointResult", "fixed_point",
     "AndersonState", "anderson_init", "anderson_step",
+    "TimeIteration", "TimeIterationProblem", "TimeIterationState", "TimeIterationSolution", "SweepInfo",
+    "PolicySolution", "TIME_ITERATION_RESULTS", "time_iterate", "solve_time_iteration", "default_adjoint_solver",
+    "nan_tangent_unless",
     "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap", "sharded_map", "use_cpu_cores",
 ]

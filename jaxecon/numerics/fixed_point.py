@@ -40,15 +40,16 @@ def fixed_point(
     x0: PyTree,
     args=None,
     *,
-    damping: float = 1.0,
+    damping: float = 0.0,
     tol: float = 1e-10,
     max_iter: int = 1000,
     linear_solver: lx.AbstractLinearSolver | None = None,
 ) -> FixedPointResult:
-    """Find ``x = fn(x, args)`` by the damped iteration ``x ← (1 − ω) x + ω fn(x, args)``.
+    """Find ``x = fn(x, args)`` by the damped iteration ``x ← (1 − w) fn(x, args) + w x``.
 
-    Damping ``ω = damping ∈ (0, 1]`` leaves the fixed point unchanged and stabilises maps whose
-    Jacobian has eigenvalues below −1. The iteration stops when ``max|fn(x) − x| <= tol``.
+    Damping ``w = damping ∈ [0, 1)`` is the weight on the old iterate (as optimistix's ``damp`` and
+    every :class:`TimeIteration`; 0 = undamped). It leaves the fixed point unchanged and stabilises
+    maps whose Jacobian has eigenvalues below −1. The iteration stops when ``max|fn(x) − x| <= tol``.
 
     Differentiable in ``args`` (and ``x0`` has no influence on the derivative) through
     ``optimistix.ImplicitAdjoint``; ``linear_solver`` solves the adjoint system (default: lineax's
@@ -57,14 +58,14 @@ def fixed_point(
 
     Never raises on non-convergence: read ``converged`` (per element under ``vmap``).
     """
-    if not 0.0 < damping <= 1.0:
-        raise ValueError(f"damping must lie in (0, 1]; got {damping}")
+    if not 0.0 <= damping < 1.0:
+        raise ValueError(f"damping (the weight on the old iterate) must lie in [0, 1); got {damping}")
 
     def damped(x, a):
         fx = fn(x, a)
-        return jax.tree.map(lambda xi, fi: (1.0 - damping) * xi + damping * fi, x, fx)
+        return jax.tree.map(lambda xi, fi: damping * xi + (1.0 - damping) * fi, x, fx)
 
-    solver = optx.FixedPointIteration(rtol=0.0, atol=tol * damping)
+    solver = optx.FixedPointIteration(rtol=0.0, atol=tol * (1.0 - damping))
     adjoint = optx.ImplicitAdjoint(linear_solver=linear_solver or lx.AutoLinearSolver(well_posed=None))
     sol = optx.fixed_point(damped, solver, x0, args, max_steps=max_iter, throw=False, adjoint=adjoint)
     value = sol.value

@@ -14,8 +14,8 @@ def _check_config(tol, max_iter, damping):
         raise ValueError(f"max_iter must be a positive int; got {max_iter!r}")
     if not tol > 0:
         raise ValueError(f"tol must be > 0; got {tol}")
-    if not 0.0 < damping <= 1.0:
-        raise ValueError(f"damping must lie in (0, 1]; got {damping}")
+    if not 0.0 <= damping < 1.0:
+        raise ValueError(f"damping (the weight on the old iterate) must lie in [0, 1); got {damping}")
 
 
 def solve_equilibrium(
@@ -25,7 +25,7 @@ def solve_equilibrium(
     init=None,
     tol: float = 1e-9,
     max_iter: int = 2000,
-    damping: float = 1.0,
+    damping: float = 0.0,
 ) -> Solution:
     """Decentralized equilibrium: time iteration on the households' Euler equation (Bianchi 2011, §I)
 
@@ -42,7 +42,8 @@ def solve_equilibrium(
         init: optional starting policies ``(cT, mu)``, each ``(nb, ns)``.
         tol: sup-norm change of ``(cT, μ)`` at which to stop.
         max_iter: iteration cap; reaching it gives ``converged=False`` (never an exception).
-        damping: weight ω of the new policy, ``x ← (1−ω) x + ω T(x)``.
+        damping: weight w on the old policy, ``x ← (1−w) T(x) + w x`` (0 = undamped), as in every
+            :class:`jaxecon.numerics.TimeIteration`.
 
     Returns:
         :class:`Solution` with ``planner=False``.

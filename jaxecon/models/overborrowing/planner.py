@@ -17,7 +17,7 @@ def solve_planner(
     init=None,
     tol: float = 1e-9,
     max_iter: int = 2000,
-    damping: float = 1.0,
+    damping: float = 0.0,
 ) -> Solution:
     """Constrained-efficient planner (Bianchi 2011, §II): the same resource and collateral
     constraints, but the planner internalizes that cT moves the price p(cT) in the constraint.

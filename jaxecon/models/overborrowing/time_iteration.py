@@ -21,9 +21,15 @@ planner's (§II: ``u_T + μΨ = βR E[u_T' + μ'Ψ'] + μ``) for χ = 1. The ste
 
 χ is an ordinary (traceable) argument, so the DE and the planner share one compiled program.
 
-The fixed point of the step is found by :func:`jaxecon.numerics.fixed_point` (damped iteration)
-to the sup-norm change ``tol`` in ``(cT, μ)``. That wrapper differentiates implicitly; a gradient
-through this solver would need a linear solve of size 2·nb·ns (not exercised or tested here).
+The step is the sweep of a :class:`jaxecon.numerics.TimeIteration` (the engine the specialization
+model runs on), iterated to the sup-norm change ``tol`` in ``(cT, μ)``. Solves are implicitly
+differentiable in the parameters: at the fixed point the step's conditions hold exactly,
+
+    interior:   e(cT) = 0,     binding:   cT − κ p(cT) yN − (R b + yT + κ yT) = 0,
+    b' at an end of the grid:  cT = R b + yT − b_min (or − b_max),
+    μ (1 − χΨ) = max(0, u_T − βR EΛ) where binding, μ = 0 elsewhere,
+
+with each point's case held at the solution's (:meth:`BianchiProblem.residual`).
 """
 
 from __future__ import annotations
@@ -35,17 +41,20 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from ...numerics import Axis, fixed_point, newton
+from ...numerics import Axis, newton
+from ...numerics.time_iteration import (RESULTS, PolicySolution, SweepInfo, TimeIteration, TimeIterationProblem,
+                                         solve_time_iteration as _engine_solve)
 from .economy import binding_consumption, collateral_slack, externality, marginal_utility, price
 from .params import Params
 
-__all__ = ["Solution", "policy_step", "marginal_value", "expected_marginal_value", "solve_time_iteration"]
+__all__ = ["Solution", "BianchiProblem", "policy_step", "marginal_value", "expected_marginal_value",
+           "solve_time_iteration"]
 
 # a grid point counts as at a corner when cT is within this distance of the corner value
 _CORNER_TOL = 1e-10
 
 
-class Solution(eqx.Module):
+class Solution(PolicySolution):
     """Policies of one economy (DE or planner) on the bond grid (batched under ``vmap``).
 
     Attributes:
@@ -57,12 +66,13 @@ class Solution(eqx.Module):
         slack: ``b' + κ (p yN + yT)`` (>= 0 up to rounding).
         binding: the collateral constraint binds (cT at the root of the constraint).
         at_grid_bound: ``b'`` sits at an end of the bond grid (a numerical bound, not collateral).
-        iterations: time-iteration steps taken.
-        max_residual: sup-norm change of ``(cT, μ)`` in the last step (undamped).
+        iterations, max_change, converged, result: as every time-iteration solution
+            (:class:`jaxecon.numerics.PolicySolution`); ``max_change`` is the sup-norm change of
+            ``(cT, μ)`` in the last (undamped) step, and ``converged`` also requires the on-grid
+            Euler residual below ``100 tol`` and consumption satisfying the constraint at every
+            grid point (``result`` is ``node_failure`` otherwise).
         euler_residual: max over interior grid points of ``|log u_T(cT) − log(βR EΛ')|`` at the
             returned policies (interpolated next-period values, as in the iteration).
-        converged: the iteration met ``tol``, the on-grid Euler residual is below ``100 tol``,
-            and every grid point admits consumption that satisfies the constraint.
         planner: False for the decentralized equilibrium, True for the planner (static).
     """
 
@@ -74,10 +84,7 @@ class Solution(eqx.Module):
     slack: Float[Array, "nb ns"]
     binding: Bool[Array, "nb ns"]
     at_grid_bound: Bool[Array, "nb ns"]
-    iterations: Int[Array, ""]
-    max_residual: Float[Array, ""]
     euler_residual: Float[Array, ""]
-    converged: Bool[Array, ""]
     planner: bool = eqx.field(static=True, default=False)
 
 
@@ -199,19 +206,61 @@ def initial_policy(params: Params, grid: Axis):
     return cT, jnp.zeros_like(cT)
 
 
-@functools.partial(jax.jit, static_argnames=("tol", "max_iter", "damping"))
+class BianchiProblem(TimeIterationProblem):
+    """The node problem of Bianchi (2011): policies ``(cT, μ)`` on the grid ``(b, s)``; χ = 0
+    (decentralized) or 1 (planner). ``bounds`` is :func:`grid_bounds` of ``params``."""
+
+    params: Params
+    grid: Axis
+    chi: Array
+    bounds: tuple
+
+    def sweep(self, policy, carry, steps, final):
+        cT, mu = policy_step(self.params, self.grid, policy[0], policy[1], self.chi, bounds=self.bounds)
+        info = SweepInfo(switched=jnp.asarray(False), status=RESULTS.successful, stats=())
+        return (cT, mu), carry, info
+
+    def change(self, new, old):
+        return jnp.maximum(jnp.max(jnp.abs(new[0] - old[0])), jnp.max(jnp.abs(new[1] - old[1])))
+
+    def residual(self, policy, carry):
+        """The step's conditions at each point, in the case the point is in (module docstring)."""
+        params, grid, chi = self.params, self.grid, self.chi
+        cT, mu = policy
+        nb, ns = cT.shape
+        cash, c_max, c_min, collateral_corner, _ = jax.lax.stop_gradient(self.bounds)
+        c_now = jax.lax.stop_gradient(cT)
+        top, bottom = c_now >= c_max - _CORNER_TOL, c_now <= c_min + _CORNER_TOL
+        binding = top & collateral_corner
+        yT, yN = params.yT[None, :], params.yN[None, :]
+        cash = params.R * grid.points[:, None] + yT  # live (differentiable) cash on hand
+        EL = expected_marginal_value(params, cT, mu, chi)
+        bi, ss = _grid_points(nb, ns)
+        gap_log = jax.vmap(lambda i, s, c, w: _euler_gap(params, grid, EL, c, w, s))(
+            bi, ss, cT.reshape(-1), cash.reshape(-1)).reshape(nb, ns)
+        k = params.kappa
+        r_c = jnp.where(binding, (cT - k * price(params, cT, yN) * yN - cash - k * yT) / c_now,
+                        jnp.where(top, (cT - (cash - grid.points[0])) / c_now,
+                                  jnp.where(bottom, (cT - (cash - grid.points[-1])) / c_now, gap_log)))
+        u_T = marginal_utility(params, cT, yN)
+        rhs = jnp.exp(jnp.log(u_T) - gap_log)  # βR EΛ(b') at each point
+        denom = 1.0 - chi * externality(params, cT, yN)
+        scale = jax.lax.stop_gradient(u_T)
+        r_mu = jnp.where(binding, (mu * denom - jnp.maximum(u_T - rhs, 0.0)), mu) / scale
+        return r_c, r_mu
+
+
 def _solve(params, grid, chi, x0, tol, max_iter, damping):
     bounds = grid_bounds(params, grid, x0[0].shape[1])
-
-    def step(x, _):
-        return policy_step(params, grid, x[0], x[1], chi, bounds=bounds)
-
-    fp = fixed_point(step, x0, None, damping=damping, tol=tol, max_iter=max_iter)
-    cT, mu = fp.value
+    problem = BianchiProblem(params=params, grid=grid, chi=chi, bounds=bounds)
+    solver = TimeIteration(tol=tol, max_iter=max_iter, damping=damping)
+    out = _engine_solve(solver, problem, x0, jnp.asarray(False))
+    cT, mu = out.policy
     binding, at_bound, feasible, euler = classify(params, grid, cT, mu, chi)
     yT, yN = params.yT[None, :], params.yN[None, :]
     b_next = params.R * grid.points[:, None] + yT - cT
-    ok = fp.converged & jnp.all(feasible) & jnp.all(jnp.isfinite(cT)) & (euler <= 100.0 * tol)
+    sound = jnp.all(feasible) & (euler <= 100.0 * tol)
+    result = RESULTS.where((out.result == RESULTS.successful) & ~sound, RESULTS.node_failure, out.result)
     return dict(
         b=grid.points,
         cT=cT,
@@ -221,11 +270,15 @@ def _solve(params, grid, chi, x0, tol, max_iter, damping):
         slack=collateral_slack(params, b_next, cT, yT, yN),
         binding=binding,
         at_grid_bound=at_bound,
-        iterations=fp.iterations,
-        max_residual=fp.residual,
+        iterations=out.iterations,
+        max_change=out.change,
         euler_residual=euler,
-        converged=ok,
+        converged=result == RESULTS.successful,
+        result=result,
     )
+
+
+_solve_jit = jax.jit(_solve, static_argnames=("tol", "max_iter", "damping"))
 
 
 def solve_time_iteration(
@@ -236,14 +289,16 @@ def solve_time_iteration(
     init: tuple | None = None,
     tol: float = 1e-9,
     max_iter: int = 2000,
-    damping: float = 1.0,
+    damping: float = 0.0,
 ) -> Solution:
     """Iterate :func:`policy_step` to its fixed point (χ = 1 if ``planner``); see the module docstring.
 
     The DE and the planner share one compiled program (χ is an argument), cached per grid size.
-    ``init``: optional starting policies ``(cT, mu)``; default :func:`initial_policy`.
+    ``init``: optional starting policies ``(cT, mu)``; default :func:`initial_policy`. ``damping``:
+    the weight on the old iterate (0 = undamped), as in every :class:`jaxecon.numerics.TimeIteration`.
+    Differentiable (``jax.grad``, ``jax.jvp``) in ``params`` by the implicit function theorem.
     """
     x0 = initial_policy(params, grid) if init is None else tuple(jnp.asarray(a, dtype=float) for a in init)
     chi = jnp.asarray(1.0 if planner else 0.0)
-    out = _solve(params, grid, chi, x0, float(tol), int(max_iter), float(damping))
+    out = _solve_jit(params, grid, chi, x0, float(tol), int(max_iter), float(damping))
     return Solution(**out, planner=bool(planner))

@@ -13,7 +13,7 @@ cache        solve_cached: a disk cache keyed by every parameter, grid value, so
 """
 
 from .params import Grid, Params, exogenous_chain, one_industry_params, three_industry_params, two_industry_params
-from .equilibrium import RESULT_CODES, EquilibriumSolution, solve_equilibrium
+from .equilibrium import RESULTS, EquilibriumSolution, solve_equilibrium
 from .policy import allocation_at, full_shares, policy_at
 from .accuracy import euler_errors, random_states
 from .io import NPZ_KEYS, load_npz, save_npz
@@ -23,7 +23,7 @@ from .cache import cache_key, solve_cached, solve_default, solve_unconstrained
 
 __all__ = [
     "Params", "Grid", "exogenous_chain", "two_industry_params", "one_industry_params", "three_industry_params",
-    "EquilibriumSolution", "solve_equilibrium", "RESULT_CODES", "policy_at", "full_shares",
+    "EquilibriumSolution", "solve_equilibrium", "RESULTS", "policy_at", "full_shares",
     "euler_errors", "random_states", "NPZ_KEYS", "save_npz", "load_npz",
     "SimulationPaths", "simulate", "check_shares", "girf", "shocked_state",
     "allocation_at", "ErgodicState", "ergodic_state", "median_state", "solve_cached", "cache_key",

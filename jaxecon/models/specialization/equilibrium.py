@@ -51,21 +51,16 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int
 
-from ...numerics import anderson_init, anderson_step, newton_soa
+from ..._checks import is_concrete
+from ...numerics import newton_soa, solve_small_soa
+from ...numerics.time_iteration import (RESULTS, PolicySolution, SweepInfo, TimeIteration, TimeIterationProblem,
+                                         solve_time_iteration)
 from . import primitives as pr
-from .system import expected_tables, node_states, node_system, shares_from_logits
+from .system import NodeState, expected_tables, node_states, node_system, shares_from_logits
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
 
-__all__ = ["EquilibriumSolution", "solve_equilibrium", "RESULT_CODES"]
-
-RESULT_CODES = {
-    0: "converged",
-    1: "max_iter reached before the sup-norm change fell below tol",
-    2: "no equilibrium at some grid states (binding system gives eta < 0 or has no root)",
-    3: "non-finite policies (iteration diverged)",
-    4: "Newton failed at some (slack) grid states",
-}
+__all__ = ["EquilibriumSolution", "solve_equilibrium", "RESULTS", "DEProblem"]
 
 _ETA_TOL = 1e-9
 _VIOL_TOL = 1e-10
@@ -73,9 +68,10 @@ _AA_START = 1e-2  # Anderson acceleration only once the sweep-to-sweep change is
 _AA_CALM = 2  # ... and no regime has switched for this many sweeps
 _STALL = 25  # sweeps without a new lowest change before every sweep solves each node fully
 _MAX_STEP = 1.0  # Newton steps in (log c, log q, logits) bounded by 1: at most a factor e per step
+_EDGE_TOL = 1e-9  # b' beyond the bond grid's ends by more than this counts as off the grid
 
 
-class EquilibriumSolution(eqx.Module):
+class EquilibriumSolution(PolicySolution):
     """Policies on the grid and convergence diagnostics of :func:`solve_equilibrium`.
 
     Policy arrays have shape ``(n_b, n_k, ..., n_k, n_s)`` (I−1 share axes; ``(n_b, n_s)`` when
@@ -93,11 +89,14 @@ class EquilibriumSolution(eqx.Module):
         max_change: sup-norm of the relative policy change in the last sweep.
         max_residual: largest Newton residual (relative Euler error) over valid feasible nodes.
         converged: ``max_change <= tol`` with every node solved and no no-equilibrium node.
-        result: code, see ``RESULT_CODES``.
+        result: a :class:`jaxecon.numerics.time_iteration.RESULTS` item (``RESULTS[sol.result]`` is
+            its message; ``sol.result == RESULTS.successful`` per element).
         n_no_equilibrium, n_unsolved: counts of flagged nodes in the last sweep.
         share_binding: share of feasible nodes where the constraint binds.
         share_b_low, share_b_high: share of feasible nodes whose b' lies at or beyond the lower /
-            upper end of the bond grid (a too narrow grid shows up here).
+            upper end of the bond grid.
+        share_off_grid: share of feasible nodes whose b' leaves the bond grid (without
+            ``Grid.b_extrapolate``): the grid is too narrow, and ``result`` is ``grid_edge``.
         sweep_newton_steps: Newton steps per node allowed in the (non-final) sweeps at the end:
             ``newton_sweep_iter``, or ``newton_max_iter`` after a stall (see ``solve_equilibrium``).
     """
@@ -112,16 +111,13 @@ class EquilibriumSolution(eqx.Module):
     binding: Bool[Array, "..."]
     no_equilibrium: Bool[Array, "..."]
     feasible: Bool[Array, "..."]
-    iterations: Int[Array, ""]
-    max_change: Float[Array, ""]
     max_residual: Float[Array, ""]
-    converged: Bool[Array, ""]
-    result: Int[Array, ""]
     n_no_equilibrium: Int[Array, ""]
     n_unsolved: Int[Array, ""]
     share_binding: Float[Array, ""]
     share_b_low: Float[Array, ""]
     share_b_high: Float[Array, ""]
+    share_off_grid: Float[Array, ""]
     sweep_newton_steps: Int[Array, ""]
 
     @property
@@ -135,9 +131,8 @@ class EquilibriumSolution(eqx.Module):
 
     def summary(self) -> str:
         """A one-paragraph human-readable account of the solve (unbatched solutions)."""
-        code = int(self.result)
         lines = [
-            f"time iteration: {RESULT_CODES[code]} after {int(self.iterations)} sweeps "
+            f"time iteration: {RESULTS[self.result]} after {int(self.iterations)} sweeps "
             f"(sup-norm change {float(self.max_change):.2e}, max Newton residual {float(self.max_residual):.1e})",
             f"constraint binds at {100 * float(self.share_binding):.1f}% of grid states; "
             f"no-equilibrium states: {int(self.n_no_equilibrium)}; unsolved: {int(self.n_unsolved)}",
@@ -147,9 +142,14 @@ class EquilibriumSolution(eqx.Module):
         if int(self.sweep_newton_steps) > 1:
             lines.append(f"Newton steps per node and sweep at the end: {int(self.sweep_newton_steps)} "
                          "(newton_sweep_iter, or newton_max_iter once a stall switched to full solves per sweep)")
-        if int(self.n_unsolved) > 0 or code in (1, 3):
+        stuck = (self.result == RESULTS.max_steps_reached) | (self.result == RESULTS.nonfinite)
+        if int(self.n_unsolved) > 0 or bool(stuck):
             lines.append("NOT CONVERGED: too few Newton steps per node and sweep, or an unstable iteration; try "
                          "newton_sweep_iter=3, damping=0.3, or a wider grid")
+        if float(self.share_off_grid) > 0:
+            lines.append(f"OFF THE GRID: b' leaves the bond grid at {100 * float(self.share_off_grid):.1f}% of states; "
+                         "widen the grid (b_min, b_max) or, if the economy has no debt limit, this theta admits no "
+                         "equilibrium on it")
         if int(self.n_no_equilibrium) > 0:
             lines.append("NO EQUILIBRIUM where the constraint binds at some states: the fire-sale feedback "
                          "gain theta*gamma*q/c exceeds one there (lower theta or gamma)")
@@ -176,7 +176,7 @@ class EquilibriumSolution(eqx.Module):
 
 
 # --------------------------------------------------------------------------------------------------
-# time iteration
+# the node problem of the decentralized equilibrium, plugged into numerics.TimeIteration
 # --------------------------------------------------------------------------------------------------
 def _initial_policies(params, grid):
     I, ns = params.n_industries, params.n_states
@@ -189,10 +189,148 @@ def _initial_policies(params, grid):
 
 
 def _x_from(c, q, kn):
+    """The unknowns ``(log c, log q, logits of k')`` per node, ``(N, I + 1)``."""
     I = kn.shape[-1]
     kn = jnp.maximum(kn, 1e-12)
     logits = jnp.log(kn[:, : I - 1]) - jnp.log(kn[:, I - 1 :])
     return jnp.concatenate([jnp.log(c)[:, None], jnp.log(q)[:, None], logits], axis=1)
+
+
+def _levels(x):
+    """``c, q, k'`` from the unknowns ``(log c, log q, ℓ)``."""
+    I = x.shape[1] - 1
+    kn, _ = shares_from_logits([x[:, 2 + j] for j in range(I - 1)], like=x[:, 0])
+    return jnp.exp(x[:, 0]), jnp.exp(x[:, 1]), jnp.stack(kn, axis=1)
+
+
+class DEProblem(TimeIterationProblem):
+    """The decentralized equilibrium's node problem (module docstring).
+
+    The iterate is ``(x, η, b')`` per node with ``x = (log c, log q, logits of k')``; the carry is
+    each node's regime (True: the collateral constraint binds).
+    """
+
+    params: Params
+    nodes: NodeState
+    feasible: Array
+    grid: Grid = eqx.field(static=True)
+    newton_tol: float
+    n_halvings: int = eqx.field(static=True)
+    chunk_size: int = eqx.field(static=True)
+
+    @property
+    def _axes(self):
+        return state_axes(self.grid, self.params.n_industries)
+
+    @property
+    def _shape(self):
+        return policy_shape(self.grid, self.params.n_industries, self.params.n_states)
+
+    def _limited(self):
+        """Is there a borrowing limit at all (collateral, or the ad hoc debt limit)?"""
+        return jnp.isfinite(self.params.theta) | self.grid.debt_limit
+
+    def _system(self, x, node, regime, table, jacobian):
+        return node_system(x, node, regime, self.params, table, self._axes, self.grid.b_extrapolate,
+                           self.grid.debt_limit, jacobian=jacobian)
+
+    def _table(self, policy):
+        x, eta, _ = policy
+        c, q, kn = _levels(x)
+        return expected_tables(self.params, c, q, eta, kn, self._shape)
+
+    def _solve_nodes(self, x, node, regime, table, n_iter):
+        """Newton at the given nodes (struct of arrays; ``x`` is ``(n, I + 1)``)."""
+        m = x.shape[1]
+        res = newton_soa(lambda x_, jac: self._system(x_, node, regime, table, jac), [x[:, a] for a in range(m)],
+                         tol=self.newton_tol, max_iter=n_iter, n_halvings=self.n_halvings, max_step=_MAX_STEP)
+        c_, q_, eta_, bn_, kn_, viol_, mu_ = res.aux
+        aux = (c_, q_, eta_, bn_, jnp.stack(kn_, axis=-1), viol_, mu_)
+        return (jnp.stack(res.x, axis=-1), aux, res.converged, res.residual)
+
+    def _solve_listed(self, order, count, regime, table, n_iter, buf):
+        """Newton at the nodes ``order[:count]``, ``chunk_size`` at a time; results scattered into
+        ``buf``. Entries of ``order`` past ``count`` hold the out-of-range index N (dropped)."""
+        M = min(self.feasible.shape[0], self.chunk_size)
+
+        def chunk(carry):
+            j, buf = carry
+            idx = jax.lax.dynamic_slice(order, (j * M,), (M,))
+            take = lambda a: jnp.take(a, idx, axis=0, mode="clip")
+            res = self._solve_nodes(take(buf[0]), jax.tree.map(take, self.nodes), take(regime), table, n_iter)
+            buf = jax.tree.map(lambda u, v: u.at[idx].set(v, mode="drop"), buf, res)
+            return j + 1, buf
+
+        _, buf = jax.lax.while_loop(lambda c: c[0] * M < count, chunk, (jnp.asarray(0), buf))
+        return buf
+
+    def sweep(self, policy, regime, steps, final):
+        """Pass 1 at every node in its carried regime, switch regimes, pass 2 at the switched nodes
+        (and, in the final sweep, the unconverged ones), in chunks. Both passes are needed in every
+        sweep: carrying a slack solution that violates the constraint into the next sweep (a lagged
+        regime update) made the iteration diverge."""
+        N = self.feasible.shape[0]
+        M = min(N, self.chunk_size)
+        x = policy[0]
+        table = self._table(policy)
+        res1 = self._solve_nodes(x, self.nodes, regime, table, steps)
+        _, aux1, ok1, _ = res1
+        _, _, eta1, _, _, viol1, mu1 = aux1
+        new_regime = jnp.where(regime, eta1 >= -_ETA_TOL * mu1, viol1 > _VIOL_TOL) & self._limited()
+        redo = (new_regime != regime) | (final & ~ok1)
+        order = jnp.nonzero(redo, size=-(-N // M) * M, fill_value=N)[0]
+        x2, out2, ok, residual = self._solve_listed(order, jnp.sum(redo), new_regime, table, steps, res1)
+        _, _, eta2, bn2, _, viol2, mu2 = out2
+        neg_eta = eta2 < -_ETA_TOL * mu2
+        feasible = self.feasible
+        no_eq = feasible & ((new_regime & (neg_eta | ~ok)) | (~new_regime & ok & (viol2 > _VIOL_TOL)))
+        unsolved = feasible & ~new_regime & ~ok
+        # η in [−1e−9 u'(c), 0) is round-off at the regime boundary
+        eta2 = jnp.where(new_regime & ~neg_eta, jnp.maximum(eta2, 0.0), eta2)
+        valid = feasible & ~no_eq & ~unsolved
+        status = RESULTS.where(jnp.any(no_eq), RESULTS.no_equilibrium,
+                               RESULTS.where(jnp.any(unsolved), RESULTS.node_failure, RESULTS.successful))
+        info = SweepInfo(switched=jnp.any(new_regime != regime), status=status,
+                         stats=(no_eq, unsolved, jnp.max(jnp.where(valid, residual, 0.0))))
+        return (x2, eta2, bn2), new_regime, info
+
+    def change(self, new, old):
+        """Sup-norm over feasible nodes of ``|new − old|/(1 + |old|)`` in ``c, q, η, b', k'``."""
+
+        def rel(a, o):
+            d = jnp.abs(a - o) / (1.0 + jnp.abs(o))
+            d = jnp.where(jnp.isfinite(d), d, jnp.inf)
+            if d.ndim > 1:
+                d = jnp.max(d, axis=tuple(range(1, d.ndim)))
+            return jnp.max(jnp.where(self.feasible, d, 0.0))
+
+        (xn, en, bn), (xo, eo, bo) = new, old
+        pairs = list(zip(_levels(xn), _levels(xo))) + [(en, eo), (bn, bo)]
+        return functools.reduce(jnp.maximum, [rel(a, o) for a, o in pairs])
+
+    def residual(self, policy, regime):
+        """``G = 0`` at the fixed point: the node equations at ``x`` given the tables of the policies
+        themselves, preconditioned by the inverse of each node's own Jacobian (a constant: it leaves
+        the root and its derivative unchanged and makes ``∂G/∂x = I − ∂T/∂x``); then
+        ``(η − η(x))/u'(c)`` and ``b' − b'(x)``."""
+        x, eta, bn = policy
+        m = x.shape[1]
+        table = self._table(policy)
+        cols = [x[:, a] for a in range(m)]
+        r, aux = self._system(cols, self.nodes, regime, table, False)
+        _, _, eta_x, bn_x, _, _, mu = aux
+        frozen = jax.lax.stop_gradient((self, cols, table))
+        J = frozen[0]._system(frozen[1], frozen[0].nodes, regime, frozen[2], True)[1]
+        r = solve_small_soa(J, r)
+        r = [jnp.where(self.feasible, ri, xi - jax.lax.stop_gradient(xi)) for ri, xi in zip(r, cols)]
+        eta_r = jnp.where(regime, eta - jnp.maximum(eta_x, 0.0), eta) / jax.lax.stop_gradient(mu)
+        return jnp.stack(r, axis=1), eta_r, bn - bn_x
+
+
+def _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson):
+    return TimeIteration(tol=tol, max_iter=max_iter, damping=damping, sweep_steps=newton_sweep_iter,
+                         full_steps=newton_max_iter, anderson=anderson, anderson_start=_AA_START,
+                         anderson_calm=_AA_CALM, stall=_STALL)
 
 
 @functools.partial(jax.jit, static_argnames=("grid", "n_halvings", "chunk_size", "anderson"))
@@ -200,182 +338,30 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
            chunk_size, anderson):
     I, ns = params.n_industries, params.n_states
     shape = policy_shape(grid, I, ns)
-    axes = state_axes(grid, I)
     b, k, s, feasible = grid_states(grid, I, ns)
-    b_lo, b_hi = axes[0].points[0], axes[0].points[-1]
-    n_feas = jnp.maximum(jnp.sum(feasible), 1)
-
-    N = b.shape[0]
-    M = min(N, int(chunk_size))
-    n_chunks_all = -(-N // M)
-
-    limited = jnp.isfinite(params.theta) | grid.debt_limit  # is there a borrowing limit at all
-
-    nodes = node_states(params, b, k, s)  # per-node constants, computed once per solve
-
-    def solve_nodes(x, node, regime, table, n_iter):
-        """Newton at the given nodes (struct of arrays; ``x`` is ``(n, I + 1)``)."""
-        system = lambda x_, jac: node_system(x_, node, regime, params, table, axes, grid.b_extrapolate,
-                                             grid.debt_limit, jacobian=jac)
-        res = newton_soa(system, [x[:, a] for a in range(I + 1)], tol=newton_tol, max_iter=n_iter,
-                         n_halvings=n_halvings, max_step=_MAX_STEP)
-        c_, q_, eta_, bn_, kn_, viol_, mu_ = res.aux
-        aux = (c_, q_, eta_, bn_, jnp.stack(kn_, axis=-1), viol_, mu_)
-        return (jnp.stack(res.x, axis=-1), aux, res.converged, res.residual)
-
-    def solve_listed(order, count, regime, table, n_iter, buf):
-        """Newton at the nodes ``order[:count]``, ``M`` at a time; results scattered into ``buf``.
-
-        ``order`` has length ``n_chunks_all * M``; its entries past ``count`` are ignored (they hold
-        the out-of-range index ``N``, dropped by the scatter)."""
-
-        def chunk(carry):
-            j, buf = carry
-            idx = jax.lax.dynamic_slice(order, (j * M,), (M,))
-            take = lambda a: jnp.take(a, idx, axis=0, mode="clip")
-            res = solve_nodes(take(buf[0]), jax.tree.map(take, nodes), take(regime), table, n_iter)
-            buf = jax.tree.map(lambda u, v: u.at[idx].set(v, mode="drop"), buf, res)
-            return j + 1, buf
-
-        _, buf = jax.lax.while_loop(lambda c: c[0] * M < count, chunk, (jnp.asarray(0), buf))
-        return buf
-
-    def sweep(pol, n_iter, final):
-        """Pass 1 at every node in the carried regimes, switch, pass 2 at the switched nodes only.
-
-        Both passes are needed in every sweep: carrying a slack solution that violates the
-        constraint into the next sweep (a lagged regime update) made the iteration diverge. Pass 2
-        re-solves only the nodes whose regime changed (after the first few sweeps a handful) and, in
-        the final sweep, those where Newton has not converged yet (a second ``newton_max_iter``
-        steps), in chunks of ``chunk_size`` nodes. Pass 1 runs unchunked: at 15,000 nodes the
-        per-kernel dispatch cost of eight chunks outweighed their smaller working set (2.4 -> 1.7 s
-        for the default economy).
-        """
-        x, c, q, eta, bn, kn, regime = pol
-        table = expected_tables(params, c, q, eta, kn, shape)
-        # pass 1: every node at once in its carried regime
-        res1 = solve_nodes(x, nodes, regime, table, n_iter)
-        _, aux1, ok1, _ = res1
-        _, _, eta1, _, _, viol1, mu1 = aux1
-        new_regime = jnp.where(regime, eta1 >= -_ETA_TOL * mu1, viol1 > _VIOL_TOL) & limited
-        # pass 2: the switched nodes (and in the final sweep the unconverged ones), in chunks
-        redo = (new_regime != regime) | (final & ~ok1)
-        order = jnp.nonzero(redo, size=n_chunks_all * M, fill_value=N)[0]
-        x2, out2, ok, residual = solve_listed(order, jnp.sum(redo), new_regime, table, n_iter, res1)
-        c2, q2, eta2, bn2, kn2, viol2, mu2 = out2
-        neg_eta = eta2 < -_ETA_TOL * mu2
-        no_eq = feasible & ((new_regime & (neg_eta | ~ok)) | (~new_regime & ok & (viol2 > _VIOL_TOL)))
-        unsolved = feasible & ~new_regime & ~ok
-        eta2 = jnp.where(new_regime & ~neg_eta, jnp.maximum(eta2, 0.0), eta2)
-        valid = feasible & ~no_eq & ~unsolved
-        resid = jnp.max(jnp.where(valid, residual, 0.0))
-        return (x2, c2, q2, eta2, bn2, kn2, new_regime), no_eq, unsolved, resid
-
-    def rel_change(new, old):
-        d = jnp.abs(new - old) / (1.0 + jnp.abs(old))
-        d = jnp.where(jnp.isfinite(d), d, jnp.inf)
-        if d.ndim > 1:
-            d = jnp.max(d, axis=tuple(range(1, d.ndim)))
-        return jnp.max(jnp.where(feasible, d, 0.0))
-
-    m = I + 1
-
-    def to_vec(x_, eta_, bn_):
-        """The iterate as one vector: (log c, log q, logits of k') per node, η, b'."""
-        return jnp.concatenate([x_.T.reshape(-1), eta_, bn_])
-
-    def from_vec(v):
-        return v[: m * N].reshape(m, N).T, v[m * N : (m + 1) * N], v[(m + 1) * N :]
-
-    def levels(x_):
-        """``c, q, k'`` from the unknowns ``(log c, log q, ℓ)``."""
-        kn_, _ = shares_from_logits([x_[:, 2 + j] for j in range(I - 1)], like=x_[:, 0])
-        return jnp.exp(x_[:, 0]), jnp.exp(x_[:, 1]), jnp.stack(kn_, axis=1)
-
-    def body(carry):
-        pol, it, _, _, _, _, _, final, aa, calm, steps, best, stall = carry
-        x, c, q, eta, bn, kn, regime = pol
-        # sweeps take at most `steps` Newton steps per node (inexact time iteration: the fixed
-        # point still solves the equations exactly); the last sweep solves fully.
-        n_iter = jnp.where(final, newton_max_iter, steps)
-        new, no_eq, unsolved, resid = sweep(pol, n_iter, final)
-        x2, c2, q2, eta2, bn2, kn2, regime2 = new
-        # the change of the undamped update: the same measure the final (undamped) sweep is judged
-        # by, so damping cannot make the loop stop early and then fail its own tolerance
-        change = jnp.maximum(
-            jnp.max(jnp.stack([rel_change(c2, c), rel_change(q2, q), rel_change(eta2, eta), rel_change(bn2, bn)])),
-            rel_change(kn2, kn),
-        )
-        # damping and Anderson mixing act on the unknowns (log c, log q, logits of k') and on η, b'
-        w = jnp.where(final, 0.0, damping)
-        mix = lambda a_, o_: (1.0 - w) * a_ + w * o_
-        x2, eta2, bn2 = mix(x2, x), mix(eta2, eta), mix(bn2, bn)
-        if anderson > 0:
-            # Anderson mixing of the (damped) update, only in the calm phase: the change below
-            # _AA_START and no regime switch for _AA_CALM sweeps (accelerating the wild early sweeps
-            # threw an economy into a regime 2-cycle). The history restarts whenever that fails (a
-            # switch changes the map) and before the final sweep, which is a plain undamped sweep.
-            calm = jnp.where(jnp.any(regime2 != regime), 0, calm + 1)
-            g_vec = to_vec(x2, eta2, bn2)
-            active = ~final & (calm >= _AA_CALM) & (change < _AA_START) & jnp.all(jnp.isfinite(g_vec))
-            v_next, aa = anderson_step(aa, to_vec(x, eta, bn), g_vec, restart=~active)
-            ok_aa = active & jnp.all(jnp.isfinite(v_next))
-            x2, eta2, bn2 = from_vec(jnp.where(ok_aa, v_next, g_vec))
-        c2, q2, kn2 = levels(x2)
-        finite = jnp.all(jnp.isfinite(jnp.stack([c2, q2, eta2, bn2]))) & jnp.all(jnp.isfinite(kn2)) & jnp.all(
-            jnp.isfinite(x2))
-        # never carry non-finite values into the next sweep: keep the last finite policies
-        new_pol = jax.tree.map(lambda a, o: jnp.where(finite, a, o), (x2, c2, q2, eta2, bn2, kn2, regime2), pol)
-        change = jnp.where(finite, change, jnp.inf)
-        # the final (fully solved, undamped) sweep ends the loop when it meets the tolerance; an
-        # accelerated iterate can fall short of it (Anderson steps are not monotone), and then
-        # the plain sweeps resume until the budget of sweeps is spent
-        exhausted = it + 1 >= max_iter
-        done = ~finite | (final & ((change <= tol) | exhausted))
-        go_final = (~final) & ((change <= tol) | exhausted)
-        # stall guard: too few Newton steps per sweep can leave nodes cycling (or never solved)
-        # with the change stuck far above tol; after _STALL sweeps without a new lowest change
-        # every sweep solves every node fully (newton_max_iter steps: exact time iteration).
-        # Doubling the steps instead was tried: on the theta = inf economy it stalled again at
-        # 2, 4, 8 and 16 steps, while full solves converged 27 sweeps after the switch.
-        improved = change < best
-        stall = jnp.where(improved, 0, stall + 1)
-        escalate = (stall >= _STALL) & (steps < newton_max_iter)
-        steps = jnp.where(escalate, newton_max_iter, steps)
-        best = jnp.where(escalate, jnp.inf, jnp.minimum(best, change))
-        stall = jnp.where(escalate, 0, stall)
-        return new_pol, it + 1, change, no_eq, unsolved, resid, ~done, go_final, aa, calm, steps, best, stall
-
-    def cond(carry):
-        return carry[6]
-
-    zero = jnp.asarray(0)
-    fmask = jnp.zeros(N, dtype=bool)
-    aa0 = anderson_init(jnp.zeros(N * (I + 3)), anderson) if anderson > 0 else None
-    inf = jnp.asarray(jnp.inf)
+    problem = DEProblem(params=params, nodes=node_states(params, b, k, s), feasible=feasible, grid=grid,
+                        newton_tol=newton_tol, n_halvings=n_halvings, chunk_size=chunk_size)
+    solver = _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson)
     c0, q0, eta0, bn0, kn0, regime0 = init
-    carry0 = ((_x_from(c0, q0, kn0), c0, q0, eta0, bn0, kn0, regime0), zero, inf, fmask, fmask, inf, jnp.asarray(True), max_iter <= 1, aa0, zero,
-              newton_sweep_iter, inf, zero)
-    pol, it, change, no_eq, unsolved, resid, _, _, _, _, steps, _, _ = jax.lax.while_loop(cond, body, carry0)
-    _, c, q, eta, bn, kn, regime = pol
-    finite = jnp.all(jnp.isfinite(jnp.stack([c, q, eta, bn]))) & jnp.isfinite(change)
-    n_noeq = jnp.sum(no_eq)
-    n_uns = jnp.sum(unsolved)
-    converged = (change <= tol) & finite & (n_noeq == 0) & (n_uns == 0)
-    result = jnp.where(
-        ~finite, 3, jnp.where(n_noeq > 0, 2, jnp.where(n_uns > 0, 4, jnp.where(change <= tol, 0, 1)))
-    )
+    out = solve_time_iteration(solver, problem, (_x_from(c0, q0, kn0), eta0, bn0), regime0)
+    (x, eta, bn), regime = out.policy, out.carry
+    c, q, kn = _levels(x)
+    no_eq, unsolved, resid = out.info.stats
+    b_lo, b_hi = state_axes(grid, I)[0].points[0], state_axes(grid, I)[0].points[-1]
+    n_feas = jnp.maximum(jnp.sum(feasible), 1)
     share = lambda m: jnp.sum(m & feasible) / n_feas
+    # policies that leave the bond grid where the constraint is slack: the grid is too narrow
+    edge = feasible & ((bn < b_lo - _EDGE_TOL) | (bn > b_hi + _EDGE_TOL)) & (not grid.b_extrapolate)
+    result = RESULTS.where((out.result == RESULTS.successful) & jnp.any(edge), RESULTS.grid_edge, out.result)
     rs = lambda a: a.reshape(shape)
     return EquilibriumSolution(
-        params=params,
-        grid=grid,
+        params=params, grid=grid,
         c=rs(c), q=rs(q), eta=rs(eta), b_next=rs(bn), k_next=kn.reshape(shape + (I,)),
         binding=rs(regime), no_equilibrium=rs(no_eq), feasible=rs(feasible),
-        iterations=it, max_change=change, max_residual=resid, converged=converged,
-        result=result.astype(jnp.int32), n_no_equilibrium=n_noeq, n_unsolved=n_uns,
-        share_binding=share(regime), share_b_low=share(bn <= b_lo), share_b_high=share(bn >= b_hi),
-        sweep_newton_steps=steps,
+        iterations=out.iterations, max_change=out.change, max_residual=resid,
+        converged=result == RESULTS.successful, result=result, n_no_equilibrium=jnp.sum(no_eq),
+        n_unsolved=jnp.sum(unsolved), share_binding=share(regime), share_b_low=share(bn <= b_lo),
+        share_b_high=share(bn >= b_hi), share_off_grid=share(edge), sweep_newton_steps=out.steps,
     )
 
 
@@ -432,21 +418,24 @@ def solve_equilibrium(
 
     Returns:
         :class:`EquilibriumSolution` with per-element diagnostics; non-convergence, no-equilibrium
-        states and a too-narrow bond grid are reported there (``converged``, ``result``,
-        ``n_no_equilibrium``, ``share_b_low``), never hidden.
+        states and policies off the bond grid are reported there (``converged``, ``result``,
+        ``n_no_equilibrium``, ``share_off_grid``), never hidden. Implicitly differentiable
+        (``jax.grad``/``jax.jvp``) with respect to the float leaves of ``params``: see
+        :func:`jaxecon.numerics.solve_time_iteration`; a non-converged element has NaN gradients.
     """
     grid = Grid() if grid is None else grid
     if not isinstance(grid, Grid):
         raise ValueError(f"grid must be a specialization Grid; got {type(grid).__name__}")
-    if not isinstance(damping, jax.core.Tracer) and not 0.0 <= float(damping) < 1.0:
-        raise ValueError(f"damping must lie in [0, 1); got {damping}")
+    settings = (max_iter, tol, damping, newton_tol, newton_max_iter, newton_sweep_iter, anderson)
+    if is_concrete(settings):
+        # the engine validates its settings (tol > 0, max_iter >= 1, damping in [0, 1), ...)
+        _solver(int(max_iter), float(tol), float(damping), int(newton_max_iter), int(newton_sweep_iter), int(anderson))
+        if not float(newton_tol) > 0:
+            raise ValueError(f"newton_tol must be > 0; got {newton_tol}")
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be a positive number of nodes; got {chunk_size}")
-    if int(newton_sweep_iter) < 1 or int(newton_max_iter) < 1:
-        raise ValueError("newton_sweep_iter and newton_max_iter must be >= 1 Newton steps per node; got "
-                         f"{newton_sweep_iter} and {newton_max_iter}")
-    if int(anderson) < 0:
-        raise ValueError(f"anderson (the acceleration memory) must be >= 0 (0 = off); got {anderson}")
+    if int(n_halvings) < 0:
+        raise ValueError(f"n_halvings must be >= 0; got {n_halvings}")
     I, ns = params.n_industries, params.n_states
     if init is None:
         pol0 = _initial_policies(params, grid)

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...reporting import atomic_write_bytes
-from .equilibrium import EquilibriumSolution
+from .equilibrium import RESULTS, EquilibriumSolution
 from .params import Grid, Params
 
 __all__ = ["save_npz", "load_npz", "NPZ_KEYS"]
@@ -70,9 +70,9 @@ def load_npz(path) -> EquilibriumSolution:
         params=params, grid=grid, **{k: jnp.asarray(v) for k, v in pol.items()},
         binding=jnp.asarray(binding), no_equilibrium=jnp.zeros(shape, bool), feasible=jnp.asarray(feasible),
         iterations=jnp.asarray(-1), max_change=jnp.asarray(np.nan), max_residual=jnp.asarray(np.nan),
-        converged=jnp.asarray(True), result=jnp.asarray(0, jnp.int32), n_no_equilibrium=jnp.asarray(0),
+        converged=jnp.asarray(True), result=RESULTS.successful, n_no_equilibrium=jnp.asarray(0),
         n_unsolved=jnp.asarray(0), share_binding=jnp.asarray(float(binding[feasible].mean())),
         share_b_low=jnp.asarray(float((pol["b_next"] <= d["b_grid"][0])[feasible].mean())),
         share_b_high=jnp.asarray(float((pol["b_next"] >= d["b_grid"][-1])[feasible].mean())),
-        sweep_newton_steps=jnp.asarray(-1),
+        share_off_grid=jnp.asarray(0.0), sweep_newton_steps=jnp.asarray(-1),
     )
