@@ -158,3 +158,15 @@ def test_first_stage_f_counts_fixed_effects(two_fe):
         warnings.simplefilter("ignore")
         fs = pf.feols("d ~ z + x1 | f1 + f2", two_fe, vcov={"CRV1": "cl"}, weights="w", fixef_tol=1e-14)
     np.testing.assert_allclose(r.first_stage_f["d"], fs.tstat()["z"] ** 2, rtol=RTOL)
+
+
+def test_no_residual_degrees_of_freedom_is_a_named_error():
+    """Two fixed effects pairing the observations in a cycle: K = 1 + n/2 + n/2 - 1 = N."""
+    rng = np.random.default_rng(0)
+    n = 40
+    df = pd.DataFrame({"a": np.arange(n) // 2, "b": ((np.arange(n) + 1) % n) // 2, "x": rng.normal(size=n)})
+    df["y"] = df.x + rng.normal(size=n)
+    with pytest.raises(ValueError, match=r"ssc='fixest' needs more observations than K.*N = 40, K = 40"):
+        ols(df, "y", "x", fe=("a", "b"), vcov="robust")
+    r = ols(df, "y", "x", fe=("a", "b"), vcov="robust", ssc="none")
+    assert r.df_k == 40 and np.isfinite(r.params["x"])

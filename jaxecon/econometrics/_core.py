@@ -27,14 +27,15 @@ with the meat ``M``::
 and the small-sample factor ``c``:
 
 * ``ssc="fixest"`` (default; fixest's and pyfixest's default ``ssc()``: ``adj=TRUE``,
-  ``fixef.K="nested"``, ``cluster.adj=TRUE``, ``cluster.df="min"``, the rule reghdfe also follows):
+  ``fixef.K="nested"``, ``cluster.adj=TRUE``, ``cluster.df="min"``):
   robust ``c = N/(N-K)``, cluster ``c = G/(G-1) (N-1)/(N-K)``, iid ``sigma^2 = RSS/(N-K)``, with
   ``K`` counting the absorbed fixed-effect levels too::
 
       K = k_x + sum_j L_j - (d - 1) - sum_{j nested} (L_j - 1)
 
   ``k_x`` the columns of ``x``, ``L_j`` the levels (with positive weight) of fixed-effect dimension
-  ``j = 1..d`` (one level of every dimension after the first is redundant with the first's), and,
+  ``j = 1..d`` (fixest's default count, ``fixef.force_exact=FALSE``: one level of every dimension
+  after the first is taken as redundant, exact when the fixed effects form one connected set), and,
   for clustered covariances only, a dimension *nested* in the clusters (each of its levels within
   one cluster, e.g. CZ fixed effects with state clusters) counts one level instead of ``L_j``;
 * ``ssc="none"``: ``c = 1`` and ``sigma^2 = RSS/N`` (Stata ``ivregress``' default; what ADH 2013

@@ -206,10 +206,14 @@ def _result(fit: LinearFit, names, vcov, ssc, method, n_dropped, cluster_given, 
     se = np.sqrt(np.diag(V))
     nobs = int(round(float(fit.nobs)))
     G = int(round(float(fit.n_clusters))) if cluster_given else None
+    df_k = int(round(float(fit.df_k)))
+    if ssc == "fixest" and nobs <= df_k:
+        raise ValueError(f"ssc='fixest' needs more observations than K, the regressors plus the absorbed "
+                         f"fixed-effect levels: N = {nobs}, K = {df_k}; drop fixed effects or pass ssc='none'")
     if ssc == "none":
         df_resid = None
     else:
-        df_resid = (G - 1) if vcov == "cluster" else nobs - int(round(float(fit.df_k)))
+        df_resid = (G - 1) if vcov == "cluster" else nobs - df_k
     t = coef / se
     p = _pvalues(t, df_resid)
     idx = pd.Index(names)
@@ -223,7 +227,7 @@ def _result(fit: LinearFit, names, vcov, ssc, method, n_dropped, cluster_given, 
         params=pd.Series(coef, idx, name="coef"), se=pd.Series(se, idx, name="se"),
         tstat=pd.Series(t, idx, name="t"), pvalue=pd.Series(p, idx, name="p"),
         vcov=pd.DataFrame(V, index=idx, columns=idx), nobs=nobs, df_resid=df_resid,
-        df_k=int(round(float(fit.df_k))), n_clusters=G,
+        df_k=df_k, n_clusters=G,
         vcov_type=vcov, ssc=ssc, method=method, first_stage=fs, first_stage_f=fsf, fit=fit,
         n_dropped=n_dropped, demean_converged=bool(fit.demean_converged))
 
@@ -247,7 +251,7 @@ def ols(data: pd.DataFrame, y: str, x, *, fe=(), weights: str | None = None, vco
         ssc: small-sample correction.
 
             * ``"fixest"`` (default): fixest's and pyfixest's default (``ssc(adj=TRUE,
-              fixef.K="nested", cluster.adj=TRUE)``; reghdfe's rule too). ``K`` counts the
+              fixef.K="nested", cluster.adj=TRUE)``). ``K`` counts the
               regressors *and the absorbed fixed-effect levels*: ``K = k_x + sum_j L_j - (d-1)``
               over the ``d`` fixed-effect dimensions with ``L_j`` levels, except that for clustered
               errors a dimension nested in the cluster variable (each level inside one cluster, e.g.
@@ -263,7 +267,8 @@ def ols(data: pd.DataFrame, y: str, x, *, fe=(), weights: str | None = None, vco
 
     Raises:
         ValueError: missing or non-numeric columns (named), perfectly collinear regressors (named),
-        a cluster variable with fewer than 2 groups, negative weights, bad ``vcov``/``ssc``.
+        a cluster variable with fewer than 2 groups, negative weights, bad ``vcov``/``ssc``,
+        ``ssc="fixest"`` with ``K >= N``.
     """
     xcols = _names(x, "x")
     if not xcols:
