@@ -189,3 +189,78 @@ def test_stored_targets_equal_recomputation(adh):
     from pathlib import Path
 
     assert Path(_industries.__file__).read_text() == render_industries(adh)
+
+
+# ------------------------------------------------------------------ corrupted files (issue 18 item 5)
+def _copy_with(adh_path, tmp_path, name, write):
+    """tmp_path holding links to the real files except ``name``, which ``write(path)`` writes."""
+    for f in ADH_FILES:
+        if f != name:
+            (tmp_path / f).symlink_to(adh_path / f)
+    write(tmp_path / name)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", ["cz_exposure.csv.gz", "industry_shocks.csv.gz"])
+def test_truncated_gzip_names_file(adh_path, tmp_path, name):
+    raw = (adh_path / name).read_bytes()
+    folder = _copy_with(adh_path, tmp_path, name, lambda p: p.write_bytes(raw[: len(raw) // 2]))
+    with pytest.raises(ValueError, match=f"ADH file {name} .*truncated or corrupted.*EOFError"):
+        load_adh(folder)
+
+
+def test_corrupted_gzip_names_file(adh_path, tmp_path):
+    name = "cz_exposure.csv.gz"
+    raw = bytearray((adh_path / name).read_bytes())
+    raw[len(raw) // 3: len(raw) // 3 + 64] = bytes(64)      # zeroed block inside the deflate stream
+    folder = _copy_with(adh_path, tmp_path, name, lambda p: p.write_bytes(bytes(raw)))
+    with pytest.raises(ValueError, match=f"ADH file {name} .*truncated or corrupted"):
+        load_adh(folder)
+
+
+def test_truncated_plain_csv_names_file_and_column(adh_path, tmp_path):
+    name = "industries.csv"
+    text = (adh_path / name).read_text()
+    cut = text[: text.index("\n", len(text) // 2) + 6]           # ends in the middle of a line
+    folder = _copy_with(adh_path, tmp_path, name, lambda p: p.write_text(cut))
+    with pytest.raises(ValueError, match=f"file {name}: column '.*' has 1 missing or infinite value"):
+        load_adh(folder)
+
+
+def test_text_in_numeric_column_names_file_column_and_line(adh_path, tmp_path):
+    name = "cz_exposure.csv.gz"
+    df = pd.read_csv(adh_path / name)
+    df["y"] = df["y"].astype(object)
+    df.loc[5, "y"] = "1.2.3"
+    folder = _copy_with(adh_path, tmp_path, name, lambda p: df.to_csv(p, index=False))
+    with pytest.raises(ValueError, match=rf"file {name}: column 'y' must be numeric; line 7 \(czone "
+                                         rf"{df.loc[5, 'czone']}, year {df.loc[5, 'year']}\) holds '1.2.3'"):
+        load_adh(folder)
+
+
+def test_shares_summing_to_57_rejected(adh_path, tmp_path):
+    name = "cz_industry_shares.csv.gz"
+    df = pd.read_csv(adh_path / name)
+    rows = (df["czone"] == df["czone"].iloc[0]) & (df["year"] == 2000)
+    df.loc[rows, "ind_share"] *= 57.0 / df.loc[rows, "ind_share"].sum()
+    df.loc[rows, "ind_share"] = df.loc[rows, "ind_share"].clip(upper=1.0)   # each share stays <= 1
+    folder = _copy_with(adh_path, tmp_path, name,
+                        lambda p: df.to_csv(p, index=False, compression={"method": "gzip", "compresslevel": 1}))
+    with pytest.raises(ValueError, match=rf"file {name}: column 'ind_share' of CZ {df['czone'].iloc[0]}, year 2000 "
+                                         r"sums to .*'Lsh_manuf'"):
+        load_adh(folder)
+
+
+@pytest.mark.parametrize("name,column,value,match", [
+    ("cz_exposure.csv.gz", "Lsh_manuf", 57.0, "a share in"),
+    ("cz_exposure.csv.gz", "t2", 0.5, "a 0/1 dummy"),
+    ("workfile_china.csv.gz", "l_popcount", -3.0, "a population > 0"),
+    ("workfile_china.csv.gz", "wei", -1.0, "a weight >= 0"),
+])
+def test_impossible_values_rejected(adh_path, tmp_path, name, column, value, match):
+    df = pd.read_csv(adh_path / name)
+    df[column] = df[column].astype(float)
+    df.loc[10, column] = value
+    folder = _copy_with(adh_path, tmp_path, name, lambda p: df.to_csv(p, index=False))
+    with pytest.raises(ValueError, match=rf"file {name}: column '{column}' must be {match}.*first {value!r} at line 12"):
+        load_adh(folder)

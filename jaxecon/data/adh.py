@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ N_CZ = 722
 N_IND = 397
 PERIODS = (1990, 2000)
 SHARE_LAG = 10  # industry shares labelled `year` are from `year - 10`
+SHARE_SUM_TOL = 1e-6  # |Σ_i ind_share - Lsh_manuf| allowed per CZ-year (the files agree to 1e-8)
 
 _REG = ["reg_midatl", "reg_encen", "reg_wncen", "reg_satl", "reg_escen", "reg_wscen", "reg_mount", "reg_pacif"]
 _CONTROLS = ["l_shind_manuf_cbp", "l_sh_popedu_c", "l_sh_popfborn", "l_sh_empl_f", "l_sh_routine33", "l_task_outsource"]
@@ -80,15 +82,55 @@ class ADHData:
     population: dict
 
 
+#: Unreadable-file errors of ``pandas.read_csv`` on a truncated or corrupted (gzip) file.
+_READ_ERRORS = (EOFError, OSError, UnicodeDecodeError, zlib.error, pd.errors.ParserError, pd.errors.EmptyDataError)
+
+
 def _read(folder: Path, name: str) -> pd.DataFrame:
     f = folder / name
     if not f.is_file():
         raise FileNotFoundError(f"ADH file {name} not found in {folder}")
-    df = pd.read_csv(f)
+    try:
+        df = pd.read_csv(f)
+    except _READ_ERRORS as err:
+        raise ValueError(f"ADH file {name} ({f}) could not be read; it is truncated or corrupted "
+                         f"({type(err).__name__}: {err})") from err
     missing = [c for c in REQUIRED_COLUMNS[name] if c not in df.columns]
     if missing:
         raise ValueError(f"column(s) {', '.join(repr(c) for c in missing)} missing from file {name} ({f})")
+    for col in REQUIRED_COLUMNS[name]:
+        _numeric_column(df, col, name)
     return df
+
+
+def _line(df: pd.DataFrame, mask) -> str:
+    """'line L (czone C, year Y)' of the first True row of ``mask`` (line 1 is the header)."""
+    i = int(np.argmax(np.asarray(mask)))
+    keys = ", ".join(f"{k} {df[k].iloc[i]}" for k in ("czone", "year", "sic87dd") if k in df.columns)
+    return f"line {i + 2}" + (f" ({keys})" if keys else "")
+
+
+def _numeric_column(df: pd.DataFrame, col: str, name: str) -> None:
+    """A required column must be all numbers: no text, no empty cell, no infinity."""
+    v = df[col]
+    if not pd.api.types.is_numeric_dtype(v) or pd.api.types.is_bool_dtype(v):
+        text = pd.to_numeric(v, errors="coerce").isna() & v.notna()
+        raise ValueError(f"file {name}: column {col!r} must be numeric; {_line(df, text)} holds "
+                         f"{v[text].iloc[0]!r}")
+    x = v.to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        bad = ~np.isfinite(x)
+        raise ValueError(f"file {name}: column {col!r} has {int(bad.sum())} missing or infinite value(s), "
+                         f"first at {_line(df, bad)}")
+
+
+def _check_values(df: pd.DataFrame, col: str, name: str, ok, allowed: str) -> None:
+    """Raise naming the file, the column and the first row where ``ok`` (a predicate) fails."""
+    x = df[col].to_numpy(dtype=np.float64)
+    bad = ~ok(x)
+    if bad.any():
+        raise ValueError(f"file {name}: column {col!r} must be {allowed}; {int(bad.sum())} value(s) are not, "
+                         f"first {float(x[bad][0])!r} at {_line(df, bad)}")
 
 
 def _int_column(df: pd.DataFrame, col: str, name: str) -> None:
@@ -124,6 +166,15 @@ def _parse(folder: Path):
         if df["czone"].nunique() != N_CZ or not (counts == N_CZ).all():
             raise ValueError(f"file {name}: expected {N_CZ} CZs x {len(PERIODS)} periods; got {len(df)} rows, "
                              f"{df['czone'].nunique()} CZs")
+    # --- impossible values -----------------------------------------------------------------------------
+    share01, nonneg = (lambda x: (x >= 0) & (x <= 1)), (lambda x: x >= 0)
+    dummy = lambda x: (x == 0) | (x == 1)  # noqa: E731
+    _check_values(exposure, "Lsh_manuf", exp_name, share01, "a share in [0, 1]")
+    for col in ("t2", *_REG):
+        _check_values(exposure, col, exp_name, dummy, "a 0/1 dummy")
+    for df, name in ((exposure, exp_name), (workfile, wf_name)):
+        _check_values(df, "wei", name, nonneg, "a weight >= 0")
+    _check_values(workfile, "l_popcount", wf_name, lambda x: x > 0, "a population > 0")
     exposure = exposure.sort_values(["czone", "year"], ignore_index=True)
     workfile = workfile.sort_values(["czone", "year"], ignore_index=True)
     czones = np.sort(exposure["czone"].unique())
@@ -143,9 +194,8 @@ def _parse(folder: Path):
     _check_keys(shares, ["czone", "year", "sic87dd"], sh_name)
     shares = shares[["czone", "year", "sic87dd", "ind_share"]].sort_values(["czone", "year", "sic87dd"],
                                                                            ignore_index=True)
+    _check_values(shares, "ind_share", sh_name, share01, "a share in [0, 1]")
     v = shares["ind_share"].to_numpy(dtype=np.float64)
-    if not np.all(np.isfinite(v)) or np.any(v < 0):
-        raise ValueError(f"file {sh_name}: column 'ind_share' must be finite and >= 0")
     if len(shares) != N_CZ * N_IND * len(PERIODS):
         raise ValueError(f"file {sh_name}: expected a complete {N_CZ} CZ x {N_IND} industry x {len(PERIODS)} "
                          f"period panel; got {len(shares)} rows")
@@ -167,6 +217,14 @@ def _parse(folder: Path):
         share_arrays[label - SHARE_LAG] = arr
         e = exposure[exposure["year"] == label]  # sorted by czone
         ms = e["Lsh_manuf"].to_numpy(dtype=np.float64).copy()
+        # a CZ's industry shares add up to its manufacturing share (<= 1): the same number in two files
+        gap = np.abs(arr.sum(axis=1) - ms)
+        if np.any(gap > SHARE_SUM_TOL):
+            i = int(np.argmax(gap))
+            raise ValueError(f"file {sh_name}: column 'ind_share' of CZ {czones[i]}, year {label} sums to "
+                             f"{arr[i].sum()!r}, but its manufacturing share 'Lsh_manuf' in {exp_name} is "
+                             f"{ms[i]!r} ({int((gap > SHARE_SUM_TOL).sum())} CZ-years disagree by more than "
+                             f"{SHARE_SUM_TOL})")
         ms.setflags(write=False)
         manuf_share[label - SHARE_LAG] = ms
         p = workfile.loc[workfile["year"] == label, "l_popcount"].to_numpy(dtype=np.float64).copy()
@@ -199,8 +257,12 @@ def load_adh(path=None) -> ADHData:
 
     Raises:
         FileNotFoundError: no data directory, or one of the five files missing (named).
-        ValueError: a required column missing (names the column and the file), duplicate keys, not
-            722 CZs x 2 periods, an incomplete share panel, or negative/NaN shares.
+        ValueError: naming the file (and the column and line where one is at fault): a file that
+            cannot be read (truncated or corrupted), a required column missing, text, empty cells or
+            infinities in a required column, duplicate keys, not 722 CZs x 2 periods, an incomplete
+            share panel, or impossible values (industry shares or ``Lsh_manuf`` outside [0, 1], a
+            CZ's industry shares not adding up to its ``Lsh_manuf``, negative weights ``wei``, a
+            population ``l_popcount`` <= 0, dummies ``t2``/``reg_*`` not 0/1).
 
     The parse is cached (``functools.lru_cache``) on the resolved folder and the files' sizes and
     modification times; a repeated call costs only copying the frames.
