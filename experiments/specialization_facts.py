@@ -23,6 +23,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -226,11 +227,13 @@ def main(argv=None) -> int:
     print(markdown_table(table, floatfmt="{:.3f}"))
     print(f"\nwrote {out.path}/ (report.md, summary.csv, size_gradient.csv, per_cz.csv, {', '.join(figs)}) in {seconds:.1f} s")
     if not args.facts_only:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from specialization_simulate_czs import run as simulate_czs
-
-        print("\nmodel step: solving the two-industry economy and simulating the 722 CZs (a few minutes)")
-        simulate_czs(n_czs=722, periods=70, seed=args.seed)
+        # the model step is its own experiment, run as its own process (experiments never import each other)
+        print("\nmodel step: solving the two-industry economy and simulating the 722 CZs (a few minutes)", flush=True)
+        step = Path(__file__).resolve().with_name("specialization_simulate_czs.py")
+        done = subprocess.run([sys.executable, str(step), "--n-czs", "722", "--periods", "70", "--seed", str(args.seed)])
+        if done.returncode != 0:
+            print(f"model step failed ({step.name} exited with {done.returncode})", file=sys.stderr)
+            return done.returncode
     return 0
 
 

@@ -1,91 +1,30 @@
 """Paper 002, Figure 7: impulse responses to an adverse one-standard-deviation shock to one industry,
 with and without the collateral constraint (two-industry economy: machinery vs rest of manufacturing).
 
-Also defines the shared helpers the other specialization experiments import
-(``solve_default``, ``solve_unconstrained``, ``ergodic_state``).
+The two solutions come from the library's cache (``jaxecon.models.specialization.solve_default`` and
+``solve_unconstrained``); paths follow the consistent allocation (c from the budget).
 
 Run: ``python experiments/specialization_figure7.py`` -> results/specialization_figure7/
 """
 
 from __future__ import annotations
 
-import os
-import sys
-import time
-from pathlib import Path
+import jax
+import numpy as np
+import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-import jaxecon  # noqa: E402,F401
-from jaxecon.models.specialization import (  # noqa: E402
-    EquilibriumSolution, Grid, euler_errors, girf, simulate, solve_equilibrium, two_industry_params,
-)
-from jaxecon.reporting import ResultsDir, markdown_table  # noqa: E402
-
-DEFAULT_GRID = Grid()
-# Without the friction, impatient agents (beta R < 1) would borrow toward the natural debt limit;
-# the counterfactual keeps the same grid and imposes the ad hoc limit b' >= b_min (Grid.debt_limit):
-# a borrowing limit that does not move with the price of capital, so no fire-sale feedback.
-UNCONSTRAINED_GRID = Grid(debt_limit=True)
-CACHE = Path(os.environ.get("JAXECON_RESULTS", "results")) / "specialization_cache"
-# bump when the solver's discretization changes, so that no stale solution is read back
-# (3: expectation tables; 4: struct-of-arrays Newton with an analytic Jacobian, two steps per sweep;
-# both 2026-11-22)
-SOLVER_TAG = "v4"
-
-
-def _cached(name: str, make) -> EquilibriumSolution:
-    path = CACHE / f"{name}_{SOLVER_TAG}.npz"
-    if path.exists():
-        try:
-            return EquilibriumSolution.from_npz(path)
-        except Exception:  # stale or partial cache: recompute
-            pass
-    t0 = time.time()
-    sol = make()
-    jax.block_until_ready(sol.c)
-    print(f"[{name}] {sol.summary()}\n[{name}] solved in {time.time() - t0:.1f} s", flush=True)
-    if bool(sol.converged):  # never cache a failed solve
-        CACHE.mkdir(parents=True, exist_ok=True)
-        sol.to_npz(path)
-    return sol
-
-
-def solve_default() -> EquilibriumSolution:
-    """The two-industry preset (θ = 0.02) on the default grid (cached in results/specialization_cache)."""
-    return _cached("two_industry_default", lambda: solve_equilibrium(two_industry_params(), DEFAULT_GRID))
-
-
-def solve_unconstrained() -> EquilibriumSolution:
-    """The same economy with θ = inf (the paper's counterfactual without the financial friction).
-
-    Two Newton steps per node and sweep: with the default one step, nodes near the debt limit keep
-    the iteration from settling until the stall guard switches to full solves (65 sweeps); with two
-    it converges in 40 sweeps to the same solution."""
-    return _cached("two_industry_theta_inf",
-                   lambda: solve_equilibrium(two_industry_params(theta=float("inf")), UNCONSTRAINED_GRID,
-                                             newton_sweep_iter=2))
-
-
-def ergodic_state(sol: EquilibriumSolution, seed: int = 0, n: int = 2000, periods: int = 300):
-    """Mean (b, k) of the stationary distribution, from n paths of `periods` periods."""
-    k0 = jnp.tile(jnp.array([[0.5, 0.5]]), (n, 1))
-    paths = simulate(sol, jnp.zeros(n), k0, key=jax.random.key(seed), periods=periods)
-    b = np.asarray(paths.b[:, -100:])
-    k = np.asarray(paths.k[:, -100:, 0])
-    return float(b.mean()), float(k.mean()), paths
+import jaxecon  # noqa: F401
+from jaxecon.models.specialization import ergodic_state, girf, solve_default, solve_unconstrained
+from jaxecon.models.specialization.cache import DEFAULT_GRID, UNCONSTRAINED_GRID
+from jaxecon.reporting import ResultsDir, markdown_table
 
 
 def main():
     out = ResultsDir("specialization_figure7")
     con = solve_default()
     unc = solve_unconstrained()
-    b0, k10, paths = ergodic_state(con)
+    erg = ergodic_state(con, seed=0, n=2000, periods=300, keep=100)
+    b0, k10, paths = erg.b, float(erg.k[0]), erg.paths
     Y = np.asarray(paths.output[:, -100:])
     debt_gdp = float(np.mean(np.asarray(paths.b[:, -100:]) / Y))
     bind_share = float(np.asarray(paths.binding[:, -100:]).mean())
@@ -149,11 +88,12 @@ limit b' ≥ {UNCONSTRAINED_GRID.b_min} (`Grid(debt_limit=True)`): impatient age
 otherwise borrow toward the natural debt limit; this limit does not move with the price of capital,
 so the comparison isolates the collateral-price (fire-sale) channel.
 
-Constrained solve: {con.summary() if int(con.iterations) >= 0 else '(loaded from cache)'}
+Constrained solve: {con.summary()}
 
-Unconstrained solve: {unc.summary() if int(unc.iterations) >= 0 else '(loaded from cache)'}
+Unconstrained solve: {unc.summary()}
 
-Stationary distribution of the constrained economy (2000 paths, last 100 of 300 years): mean b = {b0:.3f},
+Stationary distribution of the constrained economy (2000 paths, last 100 of 300 years; consistent
+allocation: b' and k' from the policies, c from the budget): mean b = {b0:.3f},
 mean k_1 = {k10:.3f}, mean b / output = {debt_gdp:.3f}, constraint binds in {100 * bind_share:.1f}% of periods,
 q in [{q_range[0]:.2f}, {q_range[1]:.2f}].
 

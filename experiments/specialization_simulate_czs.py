@@ -2,27 +2,25 @@
 their own initial machinery shares for 70 years, and relate initial specialization to simulated growth.
 
 Call ``run(results_dir_name="specialization_simulation", n_czs=722, periods=70, seed=0)`` or
-``python experiments/specialization_simulate_czs.py``.
+``python experiments/specialization_simulate_czs.py [--n-czs 722] [--periods 70] [--seed 0]``.
+Paths follow the consistent allocation (b', k' from the policies, c from the budget).
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-import jaxecon  # noqa: E402,F401
-from jaxecon.models.specialization import girf, simulate  # noqa: E402
-from jaxecon.numerics import simulate_indices  # noqa: E402
-from jaxecon.reporting import ResultsDir, markdown_table  # noqa: E402
+import jaxecon  # noqa: F401
+from jaxecon.models.specialization import ergodic_state, girf, simulate, solve_default
+from jaxecon.numerics import simulate_indices
+from jaxecon.reporting import ResultsDir, markdown_table
 
 MACHINERY_SIC2 = 35
 
@@ -40,8 +38,6 @@ def initial_machinery_shares(n_czs: int, seed: int):
 
 
 def run(results_dir_name: str = "specialization_simulation", n_czs: int = 722, periods: int = 70, seed: int = 0):
-    from specialization_figure7 import ergodic_state, solve_default
-
     out = ResultsDir(results_dir_name)
     steps = tqdm(total=4 + periods // 10, desc="specialization: 722-CZ simulation", unit="step")
     sol = solve_default()
@@ -50,7 +46,7 @@ def run(results_dir_name: str = "specialization_simulation", n_czs: int = 722, p
     kmin, kmax = float(sol.axes[1].points[0]), float(sol.axes[1].points[-1])
     missing = ~np.isfinite(share)
     k1 = np.clip(np.where(missing, np.nanmedian(share), share), kmin, kmax)
-    b_erg, _, _ = ergodic_state(sol, seed=seed, n=1000, periods=200)
+    b_erg = ergodic_state(sol, seed=seed, n=1000, periods=200, keep=100).b
     steps.update(1)
     b0 = jnp.full((n_czs,), b_erg)
     k0 = jnp.stack([jnp.asarray(k1), 1 - jnp.asarray(k1)], 1)
@@ -108,7 +104,7 @@ def run(results_dir_name: str = "specialization_simulation", n_czs: int = 722, p
     steps.close()
     report = f"""# Specialization model — {n_czs} commuting zones simulated for {periods} years
 
-Two-industry preset (θ = 0.02), default grid ({sol.summary() if int(sol.iterations) >= 0 else 'solution loaded from cache'}).
+Two-industry preset (θ = 0.02), default grid ({sol.summary()}).
 Each CZ starts from its own machinery (SIC 35) share of manufacturing employment in the embedded synthetic
 data (`jaxecon.data.synthetic_czs(seed={seed})`; {int(missing.sum())} CZs without manufacturing get the median,
 shares clipped to the grid [{kmin}, {kmax}]) and the ergodic mean bond position b = {b_erg:.3f};
@@ -134,5 +130,16 @@ Files: `cz_simulation.csv`, `girf_constrained.csv`, `specialization_growth.png`.
     return df
 
 
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n-czs", type=int, default=722, help="number of commuting zones simulated")
+    ap.add_argument("--periods", type=int, default=70, help="years simulated")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic CZs and of the shocks")
+    ap.add_argument("--results-dir-name", default="specialization_simulation", help="folder under results/")
+    args = ap.parse_args(argv)
+    run(results_dir_name=args.results_dir_name, n_czs=args.n_czs, periods=args.periods, seed=args.seed)
+    return 0
+
+
 if __name__ == "__main__":
-    run()
+    sys.exit(main())
