@@ -213,3 +213,69 @@ def test_inversion_round_trip(econ, solve, scale):
     q = _replace(ps, lam_hat=lam, A=A, tau_R=np.zeros_like(ps.tau_R), tau_L=np.zeros_like(ps.tau_L))
     e2 = solve(q)
     np.testing.assert_allclose(e2.Lkj, e.Lkj, rtol=1e-8)
+
+
+# ---------------------------------------------------------------------------- planner
+@pytest.fixture(scope="module")
+def planner():
+    return jax.jit(lambda p, t, s: hubs.solve_planner(p, t_L=t, subsidy_scale=s, tol=TOL))
+
+
+def _no_externalities(p):
+    return _replace(p, tau_R=np.zeros_like(p.tau_R), tau_L=np.zeros_like(p.tau_L))
+
+
+def test_planner_without_externalities(econ, planner, solve):
+    p0 = _no_externalities(econ[0])
+    t = 1.0 / (1.0 + float(p0.nu))
+    s = planner(p0, t, 1.0)
+    assert bool(s.converged)
+    assert float(jnp.max(jnp.abs(s.Delta))) == 0.0                       # τ = 0: no subsidies
+    # it is the equilibrium under its own tax and transfers (the t_L term), and nothing else
+    e = hubs.solve_equilibrium(p0, hubs.Policy(t_L=s.t_L, Delta=s.Delta, R=s.R), tol=TOL)
+    np.testing.assert_allclose(s.allocation.L, e.L, rtol=1e-10)
+    np.testing.assert_allclose(s.allocation.w, e.w, rtol=1e-10)
+    # without the tax it is the laissez-faire equilibrium
+    s0 = planner(p0, 0.0, 1.0)
+    np.testing.assert_allclose(s0.allocation.L, s0.laissez_faire.L, rtol=1e-10)
+    np.testing.assert_allclose(s0.R, 0.0, atol=1e-11)
+    np.testing.assert_allclose(s0.welfare_gain, 0.0, atol=1e-11)
+
+
+def test_planner_budget_and_equal_gains(econ, planner):
+    p = econ[0]
+    s = planner(p, 1.0 / (1.0 + float(p.nu)), 1.0)
+    assert bool(s.converged)
+    a = s.allocation
+    res = {k: float(v) for k, v in hubs.market_residuals(a).items()}
+    assert max(res.values()) < 1e-11, res
+    np.testing.assert_allclose(s.welfare_gain[0], s.welfare_gain[1], rtol=1e-9)
+    assert float(s.welfare_gain[0]) > 0
+    np.testing.assert_allclose(s.Delta, hubs.subsidies(p, a.w, a.L, a.w[:, None, :] * a.Lkj), rtol=1e-10)
+
+
+def test_planner_policy_is_optimal(econ, planner):
+    """Paper §II's t_L = 1/(1+ν) and Δ maximize the (equal) welfare gain: moving either lowers it."""
+    p = _replace(econ[0], tau_R=np.array(econ[0].tau_R) * 0.5, tau_L=np.array(econ[0].tau_L) * 0.5)
+    t = 1.0 / (1.0 + float(p.nu))
+    g = {(tt, ss): float(planner(p, tt, ss).welfare_gain[0])
+         for tt, ss in [(t, 1.0), (t - 0.05, 1.0), (t + 0.05, 1.0), (t, 0.9), (t, 1.1)]}
+    best = g[(t, 1.0)]
+    assert all(best > v for k, v in g.items() if k != (t, 1.0)), g
+
+
+def test_one_externality_moves_the_subsidized_occupation(econ, planner):
+    """τ^R on for CNR in one sector only: relative to the planner without externalities (same t_L), CNR
+    workers move toward the cities where their subsidy rate Δ^CNR_n / w^CNR_n is highest."""
+    p0 = _no_externalities(econ[0])
+    groups = hubs.sector_groups(J)
+    tR = np.zeros((2, J)); tR[0, groups.index("PS")] = 0.8
+    t = 1.0 / (1.0 + float(p0.nu))
+    base = planner(p0, t, 1.0)
+    s = planner(_replace(p0, tau_R=tR), t, 1.0)
+    assert bool(s.converged) and bool(base.converged)
+    rate = np.asarray(s.Delta[0] / s.allocation.w[0])
+    move = np.log(np.asarray(s.allocation.L[0] / base.allocation.L[0]))
+    assert np.all(np.asarray(s.Delta[0]) > 0) and np.all(np.asarray(s.Delta[1]) < 0)   # sign of the formula
+    assert np.corrcoef(move, rate)[0, 1] > 0.7
+    assert move[np.argmax(rate)] > move[np.argmin(rate)]

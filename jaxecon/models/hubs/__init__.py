@@ -11,11 +11,12 @@ from .params import Params
 from .equilibrium import Equilibrium, Policy, market_residuals, solve_equilibrium
 from .inversion import (CityData, consistent_alpha, data_from_equilibrium, invert, normalize_amenities,
                         normalize_lambda, sector_imbalance)
+from .planner import PlannerSolution, solve_planner, subsidies
 from .synthetic import SECTORS, TABLE1, sector_groups, synthetic_economy, table1_externalities, zipf_sizes
 
 __all__ = [
     "Params", "Policy", "Equilibrium", "solve_equilibrium", "market_residuals",
     "CityData", "invert", "data_from_equilibrium", "normalize_lambda", "normalize_amenities", "consistent_alpha",
-    "sector_imbalance",
+    "sector_imbalance", "PlannerSolution", "solve_planner", "subsidies",
     "synthetic_economy", "sector_groups", "table1_externalities", "zipf_sizes", "SECTORS", "TABLE1",
 ]
