@@ -189,6 +189,30 @@ def test_stored_targets_equal_recomputation(adh):
     from pathlib import Path
 
     assert Path(_industries.__file__).read_text() == render_industries(adh)
+    # the package data file is exactly what the generator writes
+    from importlib import resources
+
+    from jaxecon.data._make_targets import render_targets
+    stored = resources.files("jaxecon.data").joinpath("targets.json").read_text(encoding="utf-8")
+    assert stored == render_targets(fresh)
+
+
+def test_targets_package_data_is_consistent():
+    """targets.json (no real data needed): shapes, monotone quantiles, a valid correlation matrix."""
+    assert T.YEAR == 1990 and T.STATISTICS == STATISTICS
+    probs = np.asarray(T.PROBS)
+    assert probs.shape == (101,) and np.all(np.diff(probs) > 0) and 0 < probs[0] and probs[-1] < 1
+    for k in STATISTICS:
+        q = np.asarray(T.QUANTILES[k])
+        assert q.shape == probs.shape and np.all(np.diff(q) >= 0)
+        assert T.TARGETS[k]["p5"] <= T.TARGETS[k]["p50"] <= T.TARGETS[k]["p95"] and T.TARGETS[k]["sd"] > 0
+        assert T.TARGETS[k]["p50"] == pytest.approx(np.interp(0.5, probs, q), rel=1e-12)
+    c = np.asarray(T.CORRELATION)
+    assert c.shape == (5, 5) and np.array_equal(c, c.T) and np.all(np.diag(c) == 1.0)
+    assert np.linalg.eigvalsh(c).min() > 0
+    assert 0 < T.EMP_POP_RATIO < 1
+    assert T.load() == {k: getattr(T, k) for k in ("YEAR", "STATISTICS", "EMP_POP_RATIO", "TARGETS", "PROBS",
+                                                  "QUANTILES", "CORRELATION")}
 
 
 # ------------------------------------------------------------------ corrupted files (issue 18 item 5)

@@ -6,8 +6,9 @@
 ``synthetic_czs(seed, n)``  synthetic CZs whose specialization statistics match the real 1990
                             distributions -> :class:`SyntheticCZs` (generated in code, no data file)
 
-Real data is never copied into the repository; only summary numbers (``targets.py``, produced by
-``_make_targets.py``) and the public SIC industry code list (``_industries.py``) are embedded.
+Real data is never copied into the repository; only summary numbers (the package data file
+``targets.json``, written by ``_make_targets.py``) and the public SIC industry code list
+(``_industries.py``) are embedded.
 """
 
 from ._paths import adh_dir, data_dir

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Names of the statistics, in the order of the copula correlation matrix in ``targets.py``.
+#: Names of the statistics, in the order of the copula correlation matrix in ``targets.json``.
 STATISTICS = ("log_population", "manuf_share", "gini", "hhi", "machinery_share")
 
 
