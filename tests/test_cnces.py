@@ -136,6 +136,11 @@ def test_default_economy():
     (dict(T_c=np.ones(4)), "T_c"),
     (dict(t_ck=np.ones(3)), "t_ck"),
     (dict(theta=np.ones(2)), "theta"),
+    # NaN parameters are named as NaN (issue 18 item 5), not reported through the other values' minimum
+    (dict(theta=np.nan), r"theta must be > 0; got 1 NaN entry"),
+    (dict(rho=np.array([0.2, np.nan])), r"rho must lie in \[0.0, 1.0\); got 1 NaN entry \(first at index 1\)"),
+    (dict(T_k=np.array([0.857, np.nan])), r"T_k must be finite; got 1 non-finite entries: 1 NaN entry \(first at "
+                                          r"index 1\)"),
 ])
 def test_bad_input(change, match):
     base = dict(t_ck=np.ones((3, 2)), T_k=np.ones(2), T_c=np.ones(3), theta=3.0, rho=0.5)
