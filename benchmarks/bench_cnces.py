@@ -145,6 +145,8 @@ def main():
             err = max(err, max_gap(ref, numpy_structured(lt + sh[i], lk, lc, th, rho, cols, v)))
             for f in fns.values():
                 err = max(err, max_gap(ref, [x[i] for x in f(shocks[:2])]))
+        if not err < 1e-10:
+            raise SystemExit(f"N={n}: the methods disagree by {err:.2e} (> 1e-10); not timing them")
         chunks = {"autodiff": a.chunk, "analytic": a.chunk, "operator": a.batch}
         times = {}
         for name, f in fns.items():
