@@ -279,3 +279,29 @@ def test_one_externality_moves_the_subsidized_occupation(econ, planner):
     assert np.all(np.asarray(s.Delta[0]) > 0) and np.all(np.asarray(s.Delta[1]) < 0)   # sign of the formula
     assert np.corrcoef(move, rate)[0, 1] > 0.7
     assert move[np.argmax(rate)] > move[np.argmin(rate)]
+
+
+# ---------------------------------------------------------------------------- estimation
+def test_estimation_exact_without_city_shocks(econ, solve):
+    """λ̂ constant across cities: ln λ is exactly linear in the regressors, so OLS and 2SLS with the model's
+    instruments return Table 1 by group to round-off; the counterfactual has λ flat across cities."""
+    p, info = econ
+    lam_flat = np.broadcast_to(np.exp(np.log(np.array(p.lam_hat)).mean(-1, keepdims=True)), p.lam_hat.shape)
+    p = _replace(p, lam_hat=lam_flat, tau_R=np.array(p.tau_R) * 0.5, tau_L=np.array(p.tau_L) * 0.5)
+    e = solve(p)
+    assert bool(e.converged)
+    lam, A = hubs.invert(hubs.data_from_equilibrium(e), p)
+    cf = solve(_replace(p, lam_hat=np.broadcast_to(np.exp(np.log(lam).mean(-1, keepdims=True)), lam.shape), A=A,
+                        tau_R=np.zeros_like(p.tau_R), tau_L=np.zeros_like(p.tau_L)))
+    np.testing.assert_allclose(cf.lam, np.broadcast_to(cf.lam[..., :1], cf.lam.shape), rtol=1e-12)
+    tR, tL = hubs.table1_externalities(info["groups"], 0.5)
+    for method in ("2sls", "ols"):
+        est = hubs.estimate_externalities(lam, e, info["groups"], A=A, method=method, counterfactual=cf)
+        assert list(est.table.index) == ["M", "PS", "HE", "ATT"]
+        for g in est.table.index:
+            j = info["groups"].index(g)
+            np.testing.assert_allclose(est.table.loc[g, ["tau_R_0", "tau_R_1", "tau_L"]].to_numpy(float),
+                                       [tR[0, j], tR[1, j], tL[j]], atol=1e-7)
+    # the instruments are the allocation of counterfactual_allocation (same λ averages, τ = 0)
+    cf2 = hubs.counterfactual_allocation(lam, p, A=A, tol=TOL)
+    np.testing.assert_allclose(cf2.L, cf.L, rtol=1e-10)

@@ -12,11 +12,13 @@ from .equilibrium import Equilibrium, Policy, market_residuals, solve_equilibriu
 from .inversion import (CityData, consistent_alpha, data_from_equilibrium, invert, normalize_amenities,
                         normalize_lambda, sector_imbalance)
 from .planner import PlannerSolution, solve_planner, subsidies
+from .estimation import ExternalityEstimates, counterfactual_allocation, estimate_externalities, regression_frame
 from .synthetic import SECTORS, TABLE1, sector_groups, synthetic_economy, table1_externalities, zipf_sizes
 
 __all__ = [
     "Params", "Policy", "Equilibrium", "solve_equilibrium", "market_residuals",
     "CityData", "invert", "data_from_equilibrium", "normalize_lambda", "normalize_amenities", "consistent_alpha",
     "sector_imbalance", "PlannerSolution", "solve_planner", "subsidies",
+    "ExternalityEstimates", "estimate_externalities", "counterfactual_allocation", "regression_frame",
     "synthetic_economy", "sector_groups", "table1_externalities", "zipf_sizes", "SECTORS", "TABLE1",
 ]
