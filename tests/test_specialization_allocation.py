@@ -123,6 +123,15 @@ def test_allocation_at_grid_nodes_is_the_solution(sol):
     np.testing.assert_allclose(a["k_next"], np.asarray(sol.k_next).reshape(-1, 2), rtol=1e-12)
 
 
+def test_allocation_of_an_npz_round_trip_is_the_same(sol, tmp_path):
+    sol.to_npz(tmp_path / "sol.npz")
+    back = type(sol).from_npz(tmp_path / "sol.npz")
+    b, k, s = random_states(sol, jax.random.key(5), 200)
+    a1, a2 = allocation_at(sol, b, k, s), allocation_at(back, b, k, s)
+    for name in ("c", "q", "eta", "b_next", "k_next"):
+        np.testing.assert_allclose(a2[name], a1[name], rtol=1e-13, atol=1e-15)
+
+
 def test_euler_errors_equal_an_independent_numpy_check(sol):
     n = 3000
     e = euler_errors(sol, jax.random.key(11), n)

@@ -60,8 +60,12 @@ def _check_query(solution, b, k, s):
     return b, k, jnp.asarray(s, dtype=jnp.int32)
 
 
-def _interp(solution, b, k, s, tables):
+def _interp(solution, b, k, s):
+    """``c, q, η, b', k'_1..k'_I`` interpolated at the queries (a list of ``(n,)`` arrays)."""
     I = solution.n_industries
+    tables = (solution.c, solution.q, solution.eta, solution.b_next) + tuple(
+        solution.k_next[..., i] for i in range(I)
+    )
     axes = solution.axes
     ext = (solution.grid.b_extrapolate,) + (False,) * (I - 1)
 
@@ -90,11 +94,7 @@ def policy_at(solution: EquilibriumSolution, b, k, s):
         dict with ``c, q, eta, b_next`` of shape ``(n,)`` and ``k_next`` of shape ``(n, I)``.
     """
     b, k, s = _check_query(solution, b, k, s)
-    I = solution.n_industries
-    tables = (solution.c, solution.q, solution.eta, solution.b_next) + tuple(
-        solution.k_next[..., i] for i in range(I)
-    )
-    vals = _interp(solution, b, k, s, tables)
+    vals = _interp(solution, b, k, s)
     return {"c": vals[0], "q": vals[1], "eta": vals[2], "b_next": vals[3], "k_next": jnp.stack(vals[4:], axis=-1)}
 
 
@@ -121,11 +121,7 @@ def allocation_at(solution: EquilibriumSolution, b, k, s):
     """
     b, k, s = _check_query(solution, b, k, s)
     p = solution.params
-    I = solution.n_industries
-    tables = (solution.c, solution.q, solution.eta, solution.b_next) + tuple(
-        solution.k_next[..., i] for i in range(I)
-    )
-    vals = _interp(solution, b, k, s, tables)
+    vals = _interp(solution, b, k, s)
     c_interp, q, eta, bn = vals[:4]
     kn = jnp.maximum(jnp.stack(vals[4:], axis=-1), _K_FLOOR)
     kn = kn / jnp.sum(kn, axis=-1, keepdims=True)
