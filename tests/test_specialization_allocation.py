@@ -191,6 +191,8 @@ def test_out_of_range_state_indices_raise(sol):
         girf(sol, b0=0.0, k0=[0.5, 0.5], key=jax.random.key(0), periods=3, n_draws=4, s0=99)
     with pytest.raises(ValueError, match="integers"):
         policy_at(sol, b, k, jnp.array([0.5]))
+    with pytest.raises(ValueError, match="integers"):
+        policy_at(sol, b, k, jnp.array([True]))
     # valid indices still work, at both ends
     assert np.isfinite(np.asarray(policy_at(sol, jnp.zeros(2), jnp.tile(k, (2, 1)), jnp.array([0, ns - 1]))["c"])).all()
 

@@ -38,6 +38,8 @@ def check_state_indices(s, n_states: int, name: str = "s") -> None:
     v = np.asarray(s)
     if v.size == 0:
         return
+    if v.dtype == np.bool_:
+        raise ValueError(f"{name}: exogenous-state indices must be integers; got booleans")
     if not np.issubdtype(v.dtype, np.integer):
         if not np.all(np.isfinite(v)) or np.any(v != np.round(v)):
             raise ValueError(f"{name}: exogenous-state indices must be integers; got {v.ravel()[:8]}")
