@@ -125,8 +125,30 @@ def test_vmap_over_shocks_equals_loop():
         op = cnces.elasticity_operators(p.replace(t_ck=p.t_ck * jnp.exp(d))).T_c
         return op.diagonal(), op.column(3)
 
+    def diag_and_col_logs(d):                    # the shock passed in logs: the same operator
+        op = cnces.elasticity_operators(p, d_log_t_ck=d).T_c
+        return op.diagonal(), op.column(3)
+
     bd, bc = jax.jit(jax.vmap(diag_and_col))(shocks)
+    ld, lc = jax.jit(jax.vmap(diag_and_col_logs))(shocks)
+    np.testing.assert_allclose(ld, bd, atol=1e-12)
+    np.testing.assert_allclose(lc, bc, atol=1e-12)
     for i in range(4):
         J = np.asarray(cnces.elasticities(p.replace(t_ck=p.t_ck * jnp.exp(shocks[i])), which=("T_c",)).T_c)
         np.testing.assert_allclose(bd[i], np.diag(J), atol=1e-12)
         np.testing.assert_allclose(bc[i], J[:, 3], atol=1e-12)
+
+
+def test_shocks_in_logs_and_bad_shocks():
+    p = random_params(6, n=12, k=3)
+    rng = np.random.default_rng(6)
+    dt, dk, dc = rng.normal(0, 0.2, (12, 3)), rng.normal(0, 0.2, 3), rng.normal(0, 0.2, 12)
+    q = p.replace(t_ck=p.t_ck * np.exp(dt), T_k=p.T_k * np.exp(dk), T_c=p.T_c * np.exp(dc))
+    a, b = cnces.elasticity_operators(p, dt, dk, dc), cnces.elasticity_operators(q)
+    np.testing.assert_allclose(a.T_c.as_matrix(), b.T_c.as_matrix(), atol=1e-12)
+    np.testing.assert_allclose(a.t.as_matrix(), b.t.as_matrix(), atol=1e-12)
+    np.testing.assert_allclose(a.T_k, b.T_k, atol=1e-12)
+    with pytest.raises(ValueError, match="d_log_t_ck .*NaN"):
+        cnces.elasticity_operators(p, d_log_t_ck=np.where(np.arange(3) == 1, np.nan, 0.0) * np.ones((12, 3)))
+    with pytest.raises(ValueError, match=r"d_log_T_c must broadcast to shape \(12,\)"):
+        cnces.elasticity_operators(p, d_log_T_c=np.zeros(3))

@@ -21,8 +21,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from .counterfactual import _check_shock, _logs
 from .params import Params
-from .shares import shares
 
 __all__ = ["DiagonalPlusLowRank", "ShifterJacobian", "ElasticityOperators", "elasticity_operators"]
 
@@ -152,18 +152,30 @@ class ElasticityOperators(eqx.Module):
     T_k: Float[Array, "N K"]
 
 
-def elasticity_operators(params: Params) -> ElasticityOperators:
+def elasticity_operators(params: Params, d_log_t_ck=0.0, d_log_T_k=0.0, d_log_T_c=0.0) -> ElasticityOperators:
     """Exact elasticities of ln π_c as structured operators, in O(N K) (module docstring).
 
+    Evaluated at ``params`` or, given log shocks Δ (as in :func:`jaxecon.models.cnces.counterfactual`:
+    ln t_ck += Δ_ck, ln T_k += Δ_k, ln T_c += Δ_c), at the shocked shifters, without leaving logs.
     ``as_matrix()`` of each equals :func:`jaxecon.models.cnces.elasticities` (autodiff) to rounding.
-    jit/vmap-safe: e.g. ``jax.vmap(lambda p: elasticity_operators(p).T_c.diagonal())(batch)``.
+    jit/vmap-safe: e.g. ``jax.vmap(lambda d: elasticity_operators(p, d).T_c.diagonal())(shocks)``.
+
+    Raises:
+        ValueError: a shock that does not broadcast to its shifter's shape or (concrete values) is
+            not finite, naming the argument.
     """
-    s = shares(params)
+    n, k = params.t_ck.shape[-2:]
+    _check_shock(d_log_t_ck, "d_log_t_ck", (n, k))
+    _check_shock(d_log_T_k, "d_log_T_k", (k,))
+    _check_shock(d_log_T_c, "d_log_T_c", (n,))
+    logs = _logs(params, d_log_t_ck, d_log_T_k, d_log_T_c)
+    pi_c, pi_ck = jnp.exp(logs["log_pi_c"]), jnp.exp(logs["log_pi_ck"])
+    phi_ck, omega_k = jnp.exp(logs["log_phi_ck"]), jnp.exp(logs["log_omega_k"])
     rho_k = params.rho_k
     g = rho_k / (1.0 - rho_k)
-    own = s.phi_ck / (1.0 - rho_k)                                       # D_ck
-    t = ShifterJacobian(own_ck=own, pi_ck=s.pi_ck, phi_g=g * s.phi_ck, omega_k=s.omega_k)
+    own = phi_ck / (1.0 - rho_k)                                         # D_ck
+    t = ShifterJacobian(own_ck=own, pi_ck=pi_ck, phi_g=g * phi_ck, omega_k=omega_k)
     theta = params.theta
-    W = s.pi_c[:, None] + g * s.pi_ck                                    # W_c'k = π_c' + g_k π_c'k
-    T_c = DiagonalPlusLowRank(d=theta * jnp.sum(own, axis=-1), U=-theta * s.phi_ck, V=W)
-    return ElasticityOperators(t=t, T_c=T_c, T_k=s.phi_ck - s.omega_k)
+    W = pi_c[:, None] + g * pi_ck                                        # W_c'k = π_c' + g_k π_c'k
+    T_c = DiagonalPlusLowRank(d=theta * jnp.sum(own, axis=-1), U=-theta * phi_ck, V=W)
+    return ElasticityOperators(t=t, T_c=T_c, T_k=phi_ck - omega_k)
