@@ -305,3 +305,21 @@ def test_estimation_exact_without_city_shocks(econ, solve):
     # the instruments are the allocation of counterfactual_allocation (same λ averages, τ = 0)
     cf2 = hubs.counterfactual_allocation(lam, p, A=A, tol=TOL)
     np.testing.assert_allclose(cf2.L, cf.L, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------- ADH commuting zones
+@pytest.mark.slow
+def test_adh_economy_reproduces_the_czs(adh_path):
+    """722 CZs: populations and manufacturing shares are the ADH 1990 ones, and the built economy's
+    equilibrium (Table 1 externalities) is that allocation."""
+    from jaxecon.data import load_adh
+    adh = load_adh(adh_path)
+    econ = hubs.adh_economy(adh, jax.random.key(0))
+    assert econ.converged and econ.reproduction_error < 1e-8
+    L = np.asarray(econ.data.L.sum(0))
+    pop = np.asarray(adh.population[1990])
+    np.testing.assert_allclose(L, pop / pop.sum(), rtol=1e-12)
+    m = [j for j, g in enumerate(econ.info["groups"]) if g == "M"]
+    manuf = np.asarray(econ.data.Lkj[:, m].sum(axis=(0, 1))) / L
+    # equal up to the floor of 1e-4 on each of the 5 manufacturing sectors' shares (logs need > 0)
+    np.testing.assert_allclose(manuf, np.asarray(adh.manuf_share[1990]), atol=6e-4)

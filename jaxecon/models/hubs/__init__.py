@@ -13,6 +13,7 @@ from .inversion import (CityData, consistent_alpha, data_from_equilibrium, inver
                         normalize_lambda, sector_imbalance)
 from .planner import PlannerSolution, solve_planner, subsidies
 from .estimation import ExternalityEstimates, counterfactual_allocation, estimate_externalities, regression_frame
+from .adh import HubsEconomy, adh_economy
 from .synthetic import SECTORS, TABLE1, sector_groups, synthetic_economy, table1_externalities, zipf_sizes
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "CityData", "invert", "data_from_equilibrium", "normalize_lambda", "normalize_amenities", "consistent_alpha",
     "sector_imbalance", "PlannerSolution", "solve_planner", "subsidies",
     "ExternalityEstimates", "estimate_externalities", "counterfactual_allocation", "regression_frame",
+    "HubsEconomy", "adh_economy",
     "synthetic_economy", "sector_groups", "table1_externalities", "zipf_sizes", "SECTORS", "TABLE1",
 ]
