@@ -21,7 +21,8 @@ One meaning of each setting for every model:
 - ``damping``: the weight ``w`` on the old iterate, ``policy ← (1 − w) T(policy) + w policy``
   (as optimistix's ``damp``; 0 = undamped).
 - ``change``: the problem's measure (a sup-norm) of ``T(policy) − policy`` of the undamped update;
-  convergence is ``change <= tol`` at a final, undamped and fully solved sweep.
+  convergence is ``change <= tol`` at a final, undamped and fully solved sweep. ``max_iter`` caps
+  the number of sweeps, the final one included.
 - Sweeps may be inexact (``sweep_steps`` Newton steps per node, warm-started): the final sweep uses
   ``full_steps``, and when the change sets no new low for ``stall`` sweeps every later sweep does.
 - ``anderson``: Anderson mixing (memory m) once ``change < anderson_start`` and the problem reports
@@ -232,17 +233,16 @@ class TimeIteration(eqx.Module):
         # never carry non-finite values into the next sweep: keep the last finite policies
         new, carry = jax.tree.map(lambda a, o: jnp.where(finite, a, o), (new, carry), (old, state.carry))
         change = jnp.where(finite, change, jnp.inf)
-        # the final sweep ends the loop when it meets tol (or the budget is spent); an accelerated
-        # iterate can fall short of it, and then plain sweeps resume
-        exhausted = state.iteration + 1 >= self.max_iter
-        met = (change <= self.tol) | exhausted
-        done = ~finite | (final & met)
+        # the final sweep ends the loop when it meets tol; an accelerated iterate can fall short of
+        # it, and then plain sweeps resume. The last sweep allowed (number max_iter) is a final one.
+        n = state.iteration + 1
+        done = ~finite | (final & (change <= self.tol)) | (n >= self.max_iter)
+        go_final = ~done & ((change <= self.tol) | (n + 1 >= self.max_iter))
         # stall guard: no new lowest change for `stall` sweeps -> every sweep solves nodes fully
         stall = jnp.where(change < state.best, 0, state.stall + 1)
         escalate = (stall >= self.stall) & (state.steps < self.full_steps)
         return TimeIterationState(
-            policy=new, carry=carry, info=info, change=change, iteration=state.iteration + 1,
-            final=~final & met, done=done, anderson=aa, calm=calm,
+            policy=new, carry=carry, info=info, change=change, iteration=n, final=go_final, done=done, anderson=aa, calm=calm,
             steps=jnp.where(escalate, jnp.asarray(self.full_steps), state.steps),
             best=jnp.where(escalate, jnp.inf, jnp.minimum(state.best, change)),
             stall=jnp.where(escalate, 0, stall))
@@ -271,17 +271,30 @@ def time_iterate(solver: TimeIteration, problem: TimeIterationProblem, policy, c
     return solver.postprocess(problem, state)
 
 
+def _float_leaves(tree):
+    return [a for a in jax.tree.leaves(tree) if isinstance(a, jax.Array | float) and jnp.issubdtype(jnp.result_type(a), jnp.floating)]
+
+
 @jax.custom_jvp
-def nan_tangent_unless(x, ok):
-    """``x`` itself, whose tangent (and so gradient) is NaN where ``ok`` is False."""
-    return x
+def _poison(ok, *leaves):
+    return jnp.zeros(())
 
 
-@nan_tangent_unless.defjvp
-def _nan_tangent_jvp(primals, tangents):
-    x, ok = primals
-    t, _ = tangents
-    return x, t * jnp.where(ok, 1.0, jnp.nan)
+@_poison.defjvp
+def _poison_jvp(primals, tangents):
+    ok = primals[0]
+    total = sum(jnp.sum(t) for t in tangents[1:] if t.dtype != jax.dtypes.float0)
+    return jnp.zeros(()), total * jnp.where(ok, 0.0, jnp.nan)
+
+
+def nan_tangent_unless(value, ok, inputs):
+    """``value`` (a pytree) unchanged where ``ok``; where not, its tangent with respect to the float
+    leaves of ``inputs`` is NaN (and so is any gradient through it), and none flows through
+    ``value`` itself. The NaN enters beside, not through, ``value``'s own derivative, so a linear
+    solve that produced that derivative never sees it (lineax raises on non-finite input)."""
+    ok = jnp.asarray(ok)
+    poison = _poison(ok, *_float_leaves(inputs))
+    return jax.tree.map(lambda a: jnp.where(ok, a, jax.lax.stop_gradient(a)) + poison.astype(a.dtype), value)
 
 
 def _primal(inputs):
@@ -313,6 +326,5 @@ def solve_time_iteration(solver: TimeIteration, problem: TimeIterationProblem, p
     linear_solver = default_adjoint_solver() if linear_solver is None else linear_solver
     adjoint = optx.ImplicitAdjoint(linear_solver=linear_solver)
     policy, sol = adjoint.apply(_primal, _rewrite, (solver, problem, policy, carry), frozenset())
-    ok = sol.result == RESULTS.successful
-    policy = jax.tree.map(lambda a: nan_tangent_unless(a, ok), policy)
+    policy = nan_tangent_unless(policy, sol.result == RESULTS.successful, problem)
     return eqx.tree_at(lambda s: s.policy, sol, policy)

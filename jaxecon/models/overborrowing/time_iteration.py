@@ -251,7 +251,9 @@ class BianchiProblem(TimeIterationProblem):
 
 
 def _solve(params, grid, chi, x0, tol, max_iter, damping):
-    bounds = grid_bounds(params, grid, x0[0].shape[1])
+    # the bounds only classify points (the residual recomputes what it differentiates), and their
+    # Newton root of the constraint is a loop that reverse mode cannot pass: held constant
+    bounds = jax.lax.stop_gradient(grid_bounds(params, grid, x0[0].shape[1]))
     problem = BianchiProblem(params=params, grid=grid, chi=chi, bounds=bounds)
     solver = TimeIteration(tol=tol, max_iter=max_iter, damping=damping)
     out = _engine_solve(solver, problem, x0, jnp.asarray(False))
