@@ -24,6 +24,7 @@ from .time_iteration import (PolicySolution, SweepInfo, TimeIteration, TimeItera
                              TimeIterationState, default_adjoint_solver, nan_tangent_unless, solve_time_iteration,
                              time_iterate)
 from .time_iteration import RESULTS as TIME_ITERATION_RESULTS
+from .lottery import Lottery, StationaryDistribution, lottery, push_forward, stationary_lottery
 from .batching import (batch_size, regions_mesh, shard_batch, sharded_map, sharded_vmap, stack, unpad, unstack,
                        use_cpu_cores)
 
@@ -36,6 +37,6 @@ __all__ = [
     "AndersonState", "anderson_init", "anderson_step",
     "TimeIteration", "TimeIterationProblem", "TimeIterationState", "TimeIterationSolution", "SweepInfo",
     "PolicySolution", "TIME_ITERATION_RESULTS", "time_iterate", "solve_time_iteration", "default_adjoint_solver",
-    "nan_tangent_unless",
+    "nan_tangent_unless", "Lottery", "lottery", "push_forward", "StationaryDistribution", "stationary_lottery",
     "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap", "sharded_map", "use_cpu_cores",
 ]

@@ -8,6 +8,8 @@ accuracy     euler_errors of the consistent allocation at random off-grid states
 io           to_npz / from_npz with the keys of issue 6
 simulate     simulate a batch of economies (paths of b, k, c, q, eta, output, binding, Gini)
 irf          girf: generalized impulse responses to an adverse industry shock
+ergodic      ergodic_distribution (lottery weights on the grid, Young 2010) and ergodic_moments,
+             differentiable in the parameters through the implicitly differentiated solve
 cache        solve_cached: a disk cache keyed by every parameter, grid value, solver setting and the
              solver's sources; solve_default / solve_unconstrained (the experiments' two economies)
 """
@@ -19,6 +21,7 @@ from .accuracy import euler_errors, random_states
 from .io import NPZ_KEYS, load_npz, save_npz
 from .simulate import ErgodicState, SimulationPaths, check_shares, ergodic_state, simulate
 from .irf import girf, median_state, shocked_state
+from .ergodic import ErgodicMoments, ergodic_distribution, ergodic_moments
 from .cache import cache_key, solve_cached, solve_default, solve_unconstrained
 
 __all__ = [
@@ -27,5 +30,5 @@ __all__ = [
     "euler_errors", "random_states", "NPZ_KEYS", "save_npz", "load_npz",
     "SimulationPaths", "simulate", "check_shares", "girf", "shocked_state",
     "allocation_at", "ErgodicState", "ergodic_state", "median_state", "solve_cached", "cache_key",
-    "solve_default", "solve_unconstrained",
+    "solve_default", "solve_unconstrained", "ErgodicMoments", "ergodic_distribution", "ergodic_moments",
 ]
