@@ -33,6 +33,7 @@ of the targets) and is checked in the re-solved equilibrium. Targets (module con
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import equinox as eqx
 import jax
@@ -105,6 +106,14 @@ def _calibration_residual(u, args):
     return jnp.concatenate([r_emp, r_ip[None]])
 
 
+@functools.partial(jax.jit, static_argnames="tol")
+def _root(u0, args, tol):
+    sol = optx.root_find(_calibration_residual, optx.Newton(rtol=0.0, atol=tol), u0, args, max_steps=100,
+                         throw=False)
+    res = jnp.max(jnp.abs(_calibration_residual(sol.value, args)))
+    return sol.value, res, sol.result == optx.RESULTS.successful
+
+
 def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta: float = 0.0,
                        import_penetration: float = IMPORT_PENETRATION, foreign_size: float = FOREIGN_SIZE,
                        tol: float = 1e-12) -> Baseline:
@@ -138,10 +147,7 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
         f = (tau0 * m) ** (1.0 - rho)
         u0 = jnp.concatenate([jnp.log(L_i * n * f * (1.0 - import_penetration) / import_penetration),
                               jnp.log(tau0) * jnp.ones(1)])
-        sol = optx.root_find(_calibration_residual, optx.Newton(rtol=0.0, atol=tol), u0, args, max_steps=100,
-                             throw=False)
-        u = sol.value
-        res = jnp.max(jnp.abs(_calibration_residual(u, args)))
+        u, res, ok = _root(u0, args, tol)
         if np.isfinite(float(res)) and float(res) <= 1e3 * tol:
             break
     n = L_i.shape[0]
@@ -160,7 +166,7 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
     eq = jax.jit(solve_equilibrium)(params)
     err = jnp.max(jnp.abs(eq.L - L))
     return Baseline(params=params, equilibrium=eq, target_L=jnp.asarray(L), root_residual=res,
-                    root_converged=sol.result == optx.RESULTS.successful, employment_error=err)
+                    root_converged=ok, employment_error=err)
 
 
 @dataclasses.dataclass(frozen=True)
