@@ -7,6 +7,8 @@ cluster_data(path) -> ClusterData                      ADH 1990 CZ x industry em
 calibrate_baseline(employment, ...) -> Baseline        μ, z reproduce employment exactly; τ from import penetration
 china_shock(equilibrium, d_imports) -> ShockResult     z*_i so that Home imports change by d_imports (exactly)
 adh_import_changes(shocks, sic87dd, period), to_model_units(g, L_i, markup=m)
+baseline_params_at_eta(params, L, eta)                 the baseline for another η in closed form
+cz_outcomes / column1_coefficient / estimate_eta       model data, ADH Table 3 (1) on it, η by indirect inference
 """
 
 from .params import Params, eta_bound
@@ -14,7 +16,10 @@ from .equilibrium import NPZ_KEYS, Equilibrium, solve_equilibrium
 from .calibration import (FOREIGN_SIZE, IMPORT_PENETRATION, SHIPMENTS_PER_WORKER, Baseline, ClusterData,
                           calibrate_baseline, cluster_data)
 from .shock import ShockResult, adh_import_changes, china_shock, to_model_units
+from .calibration import baseline_params_at_eta
+from .inference import column1_coefficient, cz_outcomes, estimate_eta
 
 __all__ = ["Params", "eta_bound", "Equilibrium", "solve_equilibrium", "NPZ_KEYS", "Baseline", "calibrate_baseline",
            "ClusterData", "cluster_data", "IMPORT_PENETRATION", "FOREIGN_SIZE", "SHIPMENTS_PER_WORKER",
-           "ShockResult", "china_shock", "adh_import_changes", "to_model_units"]
+           "ShockResult", "china_shock", "adh_import_changes", "to_model_units", "baseline_params_at_eta",
+           "cz_outcomes", "column1_coefficient", "estimate_eta"]

@@ -1,0 +1,97 @@
+"""Model data for the paper's regressions and indirect inference of η (issue 16, items 4-5).
+
+CZ outcomes over a period from a start and an end :class:`Equilibrium` (ADH definitions, model flows):
+
+    y_c = 100 (L_c^end − L_c^start) E / N_c            change in manufacturing employment per working-age person (pp)
+    x_c = Σ_i L_ic^start E g_i / T_c                    imports per worker: Σ_i (L_ic/L_i) ΔM_i / T_c with
+                                                        ΔM_i = g_i L_i E (k$), the model's own import changes
+    z_c = Σ_i L_ic^start E g^oth_i / T_c                the instrument, with other countries' import growth
+    hhi_c = 100 Σ_i (L_ic / L_c)^2, manuf_c = 100 L_c E / T_c   (start of period)
+
+E: national manufacturing employment (workers), N_c working-age population, T_c total CZ employment.
+Since china_shock reproduces ΔM_i = g_i L_i E exactly, x_c uses the model's import changes.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from ...calibrate import calibrate
+from ...econometrics import iv_arrays
+from .calibration import baseline_params_at_eta
+from .equilibrium import Equilibrium, solve_equilibrium
+from .params import eta_bound
+from .shock import china_shock
+
+__all__ = ["cz_outcomes", "column1_coefficient", "estimate_eta"]
+
+
+def cz_outcomes(start: Equilibrium, end: Equilibrium, g, g_other, E_manuf, total_employment, population):
+    """Per-CZ (y, x, z, hhi, manuf) of one period (module docstring); pure JAX."""
+    Ls, Le = start.L, end.L
+    Lc = Ls.sum(axis=1)
+    y = 100.0 * (Le.sum(axis=1) - Lc) * E_manuf / population
+    x = (Ls @ g) * E_manuf / total_employment
+    z = (Ls @ g_other) * E_manuf / total_employment
+    share = Ls / jnp.where(Lc > 0, Lc, 1.0)[:, None]
+    hhi = 100.0 * jnp.sum(share ** 2, axis=1)
+    manuf = 100.0 * Lc * E_manuf / total_employment
+    return dict(y=y, x=x, z=z, hhi=hhi, manuf=manuf)
+
+
+def _two_periods(params, g1, g2, units1, data):
+    """Baseline -> 1990-2000 shock -> 2000-2007 shock; returns the stacked panel dict (2 C rows)."""
+    (go1, go2, E, T, N1, N2) = data
+    e0 = solve_equilibrium(params)
+    r1 = china_shock(e0, g1 * e0.L_industry * units1)
+    e1 = r1.equilibrium
+    r2 = china_shock(e1, g2 * e1.L_industry * units1)
+    e2 = r2.equilibrium
+    a = cz_outcomes(e0, e1, g1, go1, E, T, N1)
+    b = cz_outcomes(e1, e2, g2, go2, E, T, N2)
+    ok = e0.converged & r1.converged & r2.converged
+    return {k: jnp.concatenate([a[k], b[k]]) for k in a}, ok, (e0, r1, r2)
+
+
+def column1_coefficient(params, g1, g2, units, data, weights, cluster, n_clusters):
+    """ADH Table 3 column (1) on model data: 2SLS of y on x (instrument z), period dummy, weights, by state.
+
+    Returns (coefficient, its clustered SE, converged flag); differentiable in ``params``.
+    """
+    panel, ok, _ = _two_periods(params, g1, g2, units, data)
+    n = panel["y"].shape[0]
+    t2 = jnp.concatenate([jnp.zeros(n // 2), jnp.ones(n // 2)])
+    X_exog = jnp.stack([jnp.ones(n), t2], axis=1)
+    fit = iv_arrays(panel["y"], panel["x"][:, None], X_exog, panel["z"][:, None], weights, None, cluster,
+                    n_clusters=n_clusters, vcov="cluster")
+    return fit.coef[0], fit.se[0], ok
+
+
+def estimate_eta(base_params, target_L, target_coef, target_se, g1, g2, units, data, weights, cluster, n_clusters,
+                 *, eta0: float = 0.1, max_steps: int = 40):
+    """Indirect inference: the η at which the model's column (1) coefficient equals ``target_coef``.
+
+    η = η̄ sigmoid(θ) with η̄ = 0.999/(ρ−1) (inside the stability bound); the loss (β(η) − target)² is
+    minimized by optax L-BFGS (:func:`jaxecon.calibrate.calibrate`), its gradient through the
+    equilibria (implicit) and the 2SLS. Delta-method SE: se(η) = target_se / |dβ/dη| (the model is
+    deterministic given the data's shocks, so the only sampling noise is the data coefficient's).
+
+    Returns dict(eta, se, coef, slope, result).
+    """
+    bound = 0.999 * eta_bound(base_params.rho)
+
+    def beta(eta):
+        p = baseline_params_at_eta(base_params, target_L, eta)
+        return column1_coefficient(p, g1, g2, units, data, weights, cluster, n_clusters)[0]
+
+    def loss(theta):
+        return (beta(bound * jax.nn.sigmoid(theta)) - target_coef) ** 2
+
+    theta0 = jnp.log(eta0 / (bound - eta0))
+    res = jax.jit(lambda t: calibrate(loss, t, optimizer=optax.lbfgs(), max_steps=max_steps, loss_tol=1e-16,
+                                      grad_tol=1e-12))(theta0)
+    eta = bound * jax.nn.sigmoid(res.params)
+    b, slope = jax.jit(jax.value_and_grad(beta))(eta)
+    return dict(eta=eta, se=target_se / jnp.abs(slope), coef=b, slope=slope, result=res)
