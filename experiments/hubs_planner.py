@@ -11,7 +11,7 @@ the second term with a minus sign, but its text — more trade, lower π_nn, low
 sign). Writes ``results/hubs_planner/`` (report.md, CSV tables, PNG figures, equilibrium.npz and
 planner.npz with the keys of ``Equilibrium.to_npz``).
 
-Economy: ``--economy synthetic`` (default; Zipf sizes, cities in the unit square) or ``adh``
+Economy: ``--economy adh`` (default; falls back to synthetic when the ADH files are absent) or ``synthetic`` (Zipf sizes, cities in the unit square)
 (722 commuting zones with their 1990 populations and manufacturing shares from the ADH files, the
 rest synthetic; see ``jaxecon.models.hubs.adh_economy``).
 
@@ -65,7 +65,7 @@ def build(args):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--economy", choices=("synthetic", "adh"), default="synthetic")
+    ap.add_argument("--economy", choices=("synthetic", "adh"), default="adh")
     ap.add_argument("--n-cities", type=int, default=300)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
