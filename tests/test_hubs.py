@@ -164,13 +164,15 @@ def test_batched_equals_separate(econ, solve):
 
 
 def test_implicit_gradient_matches_finite_differences(econ):
-    """d/dθ of CNR welfare and of the population of the largest city, θ = (ν, the τ scale, H_0)."""
+    """d/dθ of CNR welfare, of the population of city 0 and of a wage, θ = (ν, the τ scale, H_0); the
+    GMRES adjoint (used above DENSE_ADJOINT_MAX unknowns) gives the dense adjoint's answer."""
+    import lineax as lx
     p, _ = econ
 
-    def outcome(theta):
+    def outcome(theta, solver=None):
         q = dataclasses.replace(p, nu=theta[0], tau_R=p.tau_R * theta[1], tau_L=p.tau_L * theta[1],
                                 H=p.H.at[0].multiply(theta[2]))
-        e = hubs.solve_equilibrium(q, tol=1e-14, max_iter=20000)
+        e = hubs.solve_equilibrium(q, tol=1e-14, max_iter=20000, linear_solver=solver)
         return jnp.stack([jnp.log(e.welfare[0]), jnp.log(jnp.sum(e.L[:, 0])), jnp.log(e.w[1, 3])])
 
     theta = jnp.array([float(p.nu), 0.8, 1.0])
@@ -180,6 +182,8 @@ def test_implicit_gradient_matches_finite_differences(econ):
     fd = np.stack([(f(theta.at[i].add(h)) - f(theta.at[i].add(-h))) / (2 * h) for i in range(3)], axis=1)
     assert np.all(np.abs(fd) > 1e-6)
     np.testing.assert_allclose(jac, fd, rtol=2e-6, atol=1e-8)
+    g = jax.jit(jax.grad(lambda t: outcome(t, lx.GMRES(rtol=1e-12, atol=1e-14, restart=50))[0]))(theta)
+    np.testing.assert_allclose(g, jac[0], rtol=1e-8)
 
 
 def test_to_npz_keys(eq, tmp_path):
