@@ -394,3 +394,20 @@ def test_node_system_jacobian_matches_autodiff(case):
     assert bool(jnp.all(jnp.isfinite(J)))
     np.testing.assert_allclose(J, auto, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(jnp.stack(r, axis=1), jax.vmap(residual)(x, nodes, regime), rtol=1e-14, atol=1e-14)
+
+
+def test_solver_settings_are_validated_before_any_sweep():
+    # each of these used to run (every sweep, one sweep, or a wrong 'no equilibrium' diagnosis)
+    p = two_industry_params(n_z=3)
+    for kw, word in ((dict(tol=-1.0), "tol"), (dict(max_iter=0), "max_iter"), (dict(newton_tol=-1.0), "newton_tol"),
+                     (dict(damping=1.0), "damping"), (dict(n_halvings=-1), "n_halvings")):
+        with pytest.raises(ValueError, match=word):
+            solve_equilibrium(p, G2, **kw)
+
+
+def test_paper_theta_on_the_default_bounds_says_its_policies_leave_the_grid():
+    # theta = 0.35 with the default bond bounds: no state binds and b' runs off the bottom of the
+    # grid everywhere; the solve says so (result and summary) instead of just hitting its cap
+    sol = solve_equilibrium(two_industry_params(n_z=3, theta=0.35), Grid(n_b=12, n_k=5), max_iter=100)
+    assert sol.result == RESULTS.grid_edge and not bool(sol.converged)
+    assert float(sol.share_off_grid) > 0.5 and "OFF THE GRID" in sol.summary()

@@ -352,7 +352,8 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     share = lambda m: jnp.sum(m & feasible) / n_feas
     # policies that leave the bond grid where the constraint is slack: the grid is too narrow
     edge = feasible & ((bn < b_lo - _EDGE_TOL) | (bn > b_hi + _EDGE_TOL)) & (not grid.b_extrapolate)
-    result = RESULTS.where((out.result == RESULTS.successful) & jnp.any(edge), RESULTS.grid_edge, out.result)
+    plain = (out.result == RESULTS.successful) | (out.result == RESULTS.max_steps_reached)
+    result = RESULTS.where(plain & jnp.any(edge), RESULTS.grid_edge, out.result)
     rs = lambda a: a.reshape(shape)
     return EquilibriumSolution(
         params=params, grid=grid,
@@ -427,6 +428,9 @@ def solve_equilibrium(
     if not isinstance(grid, Grid):
         raise ValueError(f"grid must be a specialization Grid; got {type(grid).__name__}")
     settings = (max_iter, tol, damping, newton_tol, newton_max_iter, newton_sweep_iter, anderson)
+    if int(newton_sweep_iter) < 1 or int(newton_max_iter) < 1:
+        raise ValueError("newton_sweep_iter and newton_max_iter must be >= 1 Newton steps per node; got "
+                         f"{newton_sweep_iter} and {newton_max_iter}")
     if is_concrete(settings):
         # the engine validates its settings (tol > 0, max_iter >= 1, damping in [0, 1), ...)
         _solver(int(max_iter), float(tol), float(damping), int(newton_max_iter), int(newton_sweep_iter), int(anderson))
