@@ -141,6 +141,12 @@ def test_every_market_clears(econ, solve, scale):
     assert e.w.dtype == jnp.float64
 
 
+def test_non_convergence_is_reported(econ):
+    e = hubs.solve_equilibrium(econ[0], max_iter=5)
+    assert not bool(e.converged) and int(e.iterations) == 5
+    assert np.isfinite(float(e.max_residual)) and float(e.max_residual) > 1e-6
+
+
 def test_matches_numpy_damped_tatonnement(econ, eq):
     """A second, nested implementation (benchmarks/bench_hubs.py: wage tâtonnement with inner price and
     expenditure loops) reaches the same equilibrium."""

@@ -39,6 +39,9 @@ with ``lineax.GMRES`` for large systems.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -47,6 +50,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from ...numerics import fixed_point
+from ...reporting import atomic_write_bytes
 from .params import Params
 
 __all__ = ["Policy", "Equilibrium", "solve_equilibrium", "evaluate", "initial_state", "market_residuals",
@@ -236,11 +240,9 @@ class Equilibrium(eqx.Module):
                       gamma_H=p.gamma_H, gamma_io=p.gamma_io, d=p.d, T=p.T, H=p.H, lam=self.lam, A=p.A, Lk=p.Lk,
                       w=self.w, L=self.L, Lkj=self.Lkj, P=self.P, x=self.x, r=self.r, X=self.X, R=self.R,
                       pi=self.pi, chi=self.chi)
-        from ...reporting import atomic_write_bytes
-        import io
         buf = io.BytesIO()
         np.savez(buf, **{k: np.asarray(v, dtype=float) for k, v in arrays.items()})
-        atomic_write_bytes(__import__("pathlib").Path(path), buf.getvalue())
+        atomic_write_bytes(Path(path), buf.getvalue())
 
 
 def build_equilibrium(p: Params, z: dict, policy: Policy, iterations, residual, converged) -> Equilibrium:
