@@ -6,16 +6,19 @@ shares L_ic = E_ic / Σ E exactly:
 * μ_ic = L_ic / L_i (each Home variety has the same size in the baseline: the μ_ic varieties of
   industry i in location c share its employment; μ and z enter employment only through
   μ_ic z_ic^(ρ−1), so this fixes the split between them);
-* Foreign: z*_i = 1 and w* = 1 in the baseline (two normalizations: the units of Foreign labor,
-  (z*, w*, L*) -> (λ z*, λ w*, L*/λ), and the common scale of all productivities, which changes only
-  price levels), so X*/X = L* = ``foreign_size``; the trade cost τ solves
-  Σ_i imports_i / X = ``import_penetration``;
+* Foreign: w* = 1 in the baseline and mean ln z*_i = 0 (two normalizations: the units of Foreign
+  labor, (z*, w*, L*) -> (λ z*, λ w*, L*/λ), and the common scale of all productivities, which changes
+  only price levels), so X*/X = L* = ``foreign_size``; z*_i such that every industry's import share
+  of Home spending equals ``import_penetration`` (no industry-level import levels are in the ADH
+  files), and τ such that trade balances (D6; ``uniform_penetration=False``: one common z*_i = 1 and τ
+  from the aggregate import share only);
 * Home industry price aggregates D_i = Σ_c μ_ic p_ic^(1−ρ) solve L_i = D_i A_i / m (D4-D5), so that
   with the common variety price p̄_i = D_i^(1/(1−ρ)) inside industry i, z_ic = m / (p̄_i L_ic^η) (D1).
 
-The I + 1 equations in (ln D_i, ln τ) do not involve η (z_ic absorbs it in closed form) and are
-solved once by Newton (optimistix); balanced trade (D6) then holds by Walras' law (Σ L_i = 1 is one
-of the targets) and is checked in the re-solved equilibrium. Targets (module constants, keyword arguments):
+The 2 I + 1 equations in (ln D_i, ln z*_i, ln τ) (employment, import shares, normalization) do not
+involve η (z_ic absorbs it in closed form) and are solved once by Newton (optimistix), started from
+the common-z* solution (I + 1 equations in (ln D_i, ln τ)); balanced trade (D6) holds by Walras' law
+(Σ L_i = 1 is one of the targets) and is checked in the re-solved equilibrium. Targets (module constants, keyword arguments):
 
 ``IMPORT_PENETRATION = 0.14``: US manufacturing imports / apparent consumption (shipments + imports −
     exports) around 1990. A round number for the order of magnitude in the US Census / NBER
@@ -114,10 +117,39 @@ def _root(u0, args, tol):
     return sol.value, res, sol.result == optx.RESULTS.successful
 
 
+def _uniform_residual(u, args):
+    """Residuals at u = (ln D, ln z*, ln τ): employment (I), import penetration in every industry (I),
+    and the normalization mean(ln z*) = 0 (the common scale of all productivities, module docstring)."""
+    sigma, rho, L_star, log_Li, log_ip = args  # log_ip: (I,) target ln import shares
+    n = log_Li.shape[0]
+    d, lzs, ltau = u[:n], u[n:2 * n], u[2 * n]
+    k = _Consts(sigma=sigma, rho=rho, eta=jnp.zeros(()), log_tau=ltau, L_star=L_star, log_B=jnp.zeros(n),
+                log_zs=lzs)
+    lm = jnp.log(rho / (rho - 1.0))
+    lpF = lm - lzs  # w* = 1
+    lu = jnp.logaddexp(d, (1.0 - rho) * (ltau + lpF))
+    lp = lu / (1.0 - rho)
+    lps = jnp.logaddexp((1.0 - rho) * ltau + d, (1.0 - rho) * lpF) / (1.0 - rho)
+    q = _pieces(jnp.concatenate([lp, lps, jnp.zeros(1)]), k)
+    r_emp = d + q["lA"] - lm - log_Li
+    # import share of Home's spending on i: (τ p^F_i)^(1−ρ) / p_i^(1−ρ)
+    r_ip = (1.0 - rho) * (ltau + lpF) - lu - log_ip
+    # balanced trade (D6) is implied (Walras, Σ L_i = 1 is among the targets)
+    return jnp.concatenate([r_emp, r_ip, jnp.mean(lzs)[None]])
+
+
+@functools.partial(jax.jit, static_argnames="tol")
+def _root_uniform(u0, args, tol):
+    sol = optx.root_find(_uniform_residual, optx.Newton(rtol=0.0, atol=tol), u0, args, max_steps=100,
+                         throw=False)
+    res = jnp.max(jnp.abs(_uniform_residual(sol.value, args)))
+    return sol.value, res, sol.result == optx.RESULTS.successful
+
+
 def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta: float = 0.0,
                        import_penetration: float = IMPORT_PENETRATION, foreign_size: float = FOREIGN_SIZE,
-                       tol: float = 1e-12) -> Baseline:
-    """Calibrate μ_ic, z_ic, τ, L* (z*_i = 1) so that the baseline reproduces ``employment`` exactly.
+                       uniform_penetration: bool = True, tol: float = 1e-12) -> Baseline:
+    """Calibrate μ_ic, z_ic, z*_i, τ, L* so that the baseline reproduces ``employment`` exactly.
 
     Args:
         employment: ``(C, I)`` nonnegative employment (any scale; e.g. ADH 1990 industry shares times CZ
@@ -125,6 +157,9 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
         sigma, rho, eta: elasticities (validated by :class:`Params`).
         import_penetration: target Σ_i imports_i / X (module docstring for the default and its source).
         foreign_size: X*/X = L* (w* = 1 in the baseline).
+        uniform_penetration: True (default): z*_i per industry so that every industry's import share of
+            Home spending equals the target (mean ln z* = 0); False: one common z*_i = 1, so that only the
+            aggregate matches (small industries then have very high import shares).
 
     Returns:
         :class:`Baseline`. Raises ValueError for NaN/negative employment, empty industries, a target
@@ -155,6 +190,24 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
     if not np.isfinite(res) or float(res) > 1e3 * tol:
         raise RuntimeError(f"baseline calibration did not converge (residual {float(res):.3e}); try another "
                            "import_penetration or foreign_size")
+    lzs = np.zeros(n)
+    if uniform_penetration:
+        # continuation from the common-z* solution's import shares s_i to the uniform target, in ln s
+        u = jnp.concatenate([u[:n], jnp.zeros(n), u[n:]])
+        r_ = jnp.asarray(rho, float)
+        lpF0 = jnp.log(m) - jnp.zeros(n)
+        log_s0 = (1.0 - r_) * (u[2 * n] + lpF0) - jnp.logaddexp(u[:n], (1.0 - r_) * (u[2 * n] + lpF0))
+        for t in (0.25, 0.5, 0.75, 1.0):
+            log_ip = (1.0 - t) * log_s0 + t * np.log(import_penetration)
+            u, res, ok = _root_uniform(u, args[:4] + (log_ip,), tol)
+            if not np.isfinite(res):
+                break
+        if not np.isfinite(res) or float(res) > 1e3 * tol:
+            raise RuntimeError(f"baseline calibration (uniform import penetration) did not converge (residual "
+                               f"{float(res):.3e})")
+        d, lzs, ltau = np.asarray(u[:n]), np.asarray(u[n:2 * n]), float(u[2 * n])
+    else:
+        d, ltau = np.asarray(u[:n]), float(u[n])
     if ltau < 0:
         raise ValueError(f"import_penetration={import_penetration} with foreign_size={foreign_size} needs a trade "
                          f"cost tau = {np.exp(ltau):.4f} < 1; lower the import penetration target")
@@ -162,7 +215,7 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
     pos = L > 0
     z = np.where(pos, m / (pbar[None, :] * np.where(pos, L, 1.0) ** eta), 1.0)  # D1 inverted
     params = Params(sigma=sigma, rho=rho, eta=eta, tau=np.exp(ltau), L_star=foreign_size, z=z,
-                    z_star=np.ones(n), mu=mu)
+                    z_star=np.exp(lzs), mu=mu)
     eq = jax.jit(solve_equilibrium)(params)
     err = jnp.max(jnp.abs(eq.L - L))
     return Baseline(params=params, equilibrium=eq, target_L=jnp.asarray(L), root_residual=res,

@@ -14,6 +14,8 @@ Since china_shock reproduces ΔM_i = g_i L_i E exactly, x_c uses the model's imp
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import jax
 import jax.numpy as jnp
 import optax
@@ -23,9 +25,29 @@ from ...econometrics import iv_arrays
 from .calibration import baseline_params_at_eta
 from .equilibrium import Equilibrium, solve_equilibrium
 from .params import eta_bound
-from .shock import china_shock
+from .shock import china_shock, feasible_import_changes
 
-__all__ = ["cz_outcomes", "column1_coefficient", "estimate_eta"]
+__all__ = ["ShockData", "cz_outcomes", "simulate_periods", "column1_coefficient", "estimate_eta"]
+
+
+class ShockData(NamedTuple):
+    """The two ADH periods' shocks and the CZ denominators (arrays; a pytree).
+
+    g1, g2: ``(I,)`` ADH ΔM_i / E_i (k$ per industry worker, ``g_importsUSA``) for 1990-2000 and 2000-2007;
+    g_other1, g_other2: ``(I,)`` the instrument's other-country growth (``g``); E_manuf: national
+    manufacturing employment (workers); total_employment ``(C,)``; pop1, pop2 ``(C,)`` working-age
+    population at the start of each period; units: model units per k$ and worker, m / shipments per worker.
+    """
+
+    g1: jax.Array
+    g2: jax.Array
+    g_other1: jax.Array
+    g_other2: jax.Array
+    E_manuf: jax.Array
+    total_employment: jax.Array
+    pop1: jax.Array
+    pop2: jax.Array
+    units: jax.Array
 
 
 def cz_outcomes(start: Equilibrium, end: Equilibrium, g, g_other, E_manuf, total_employment, population):
@@ -41,35 +63,44 @@ def cz_outcomes(start: Equilibrium, end: Equilibrium, g, g_other, E_manuf, total
     return dict(y=y, x=x, z=z, hhi=hhi, manuf=manuf)
 
 
-def _two_periods(params, g1, g2, units1, data):
-    """Baseline -> 1990-2000 shock -> 2000-2007 shock; returns the stacked panel dict (2 C rows)."""
-    (go1, go2, E, T, N1, N2) = data
+def simulate_periods(params, data: ShockData):
+    """Baseline -> 1990-2000 shock -> 2000-2007 shock (each period starts where the last ended).
+
+    Returns (panel, ok, (e0, r1, r2, n_clipped)): panel a dict of stacked (2 C,) arrays y, x, z, hhi,
+    manuf (period 1 rows, then period 2), ok the joint convergence flag, the baseline equilibrium, both
+    :class:`ShockResult` and the number of industries per period whose import fall had to be clipped
+    (:func:`feasible_import_changes`; x_c still uses the ADH g_i). Traceable (``jit``/``vmap``/``grad``).
+    """
     e0 = solve_equilibrium(params)
-    r1 = china_shock(e0, g1 * e0.L_industry * units1)
+    dM1, n1 = feasible_import_changes(e0.imports, data.g1 * e0.L_industry * data.units)
+    r1 = china_shock(e0, dM1)
     e1 = r1.equilibrium
-    r2 = china_shock(e1, g2 * e1.L_industry * units1)
+    dM2, n2 = feasible_import_changes(e1.imports, data.g2 * e1.L_industry * data.units)
+    r2 = china_shock(e1, dM2)
     e2 = r2.equilibrium
-    a = cz_outcomes(e0, e1, g1, go1, E, T, N1)
-    b = cz_outcomes(e1, e2, g2, go2, E, T, N2)
+    a = cz_outcomes(e0, e1, data.g1, data.g_other1, data.E_manuf, data.total_employment, data.pop1)
+    b = cz_outcomes(e1, e2, data.g2, data.g_other2, data.E_manuf, data.total_employment, data.pop2)
     ok = e0.converged & r1.converged & r2.converged
-    return {k: jnp.concatenate([a[k], b[k]]) for k in a}, ok, (e0, r1, r2)
+    panel = {k: jnp.concatenate([a[k], b[k]]) for k in a}
+    return panel, ok, (e0, r1, r2, jnp.stack([n1, n2]))
 
 
-def column1_coefficient(params, g1, g2, units, data, weights, cluster, n_clusters):
+def column1_coefficient(params, data: ShockData, weights, cluster, n_clusters):
     """ADH Table 3 column (1) on model data: 2SLS of y on x (instrument z), period dummy, weights, by state.
 
-    Returns (coefficient, its clustered SE, converged flag); differentiable in ``params``.
+    Returns (coefficient, its clustered SE without small-sample correction as ADH, converged flag);
+    differentiable in ``params``. ``weights``, ``cluster``: ``(2 C,)`` in the panel's row order.
     """
-    panel, ok, _ = _two_periods(params, g1, g2, units, data)
+    panel, ok, _ = simulate_periods(params, data)
     n = panel["y"].shape[0]
     t2 = jnp.concatenate([jnp.zeros(n // 2), jnp.ones(n // 2)])
     X_exog = jnp.stack([jnp.ones(n), t2], axis=1)
     fit = iv_arrays(panel["y"], panel["x"][:, None], X_exog, panel["z"][:, None], weights, None, cluster,
-                    n_clusters=n_clusters, vcov="cluster")
+                    n_clusters=n_clusters, vcov="cluster", ssc="none")
     return fit.coef[0], fit.se[0], ok
 
 
-def estimate_eta(base_params, target_L, target_coef, target_se, g1, g2, units, data, weights, cluster, n_clusters,
+def estimate_eta(base_params, target_L, target_coef, target_se, data: ShockData, weights, cluster, n_clusters,
                  *, eta0: float = 0.1, max_steps: int = 40):
     """Indirect inference: the η at which the model's column (1) coefficient equals ``target_coef``.
 
@@ -84,7 +115,7 @@ def estimate_eta(base_params, target_L, target_coef, target_se, g1, g2, units, d
 
     def beta(eta):
         p = baseline_params_at_eta(base_params, target_L, eta)
-        return column1_coefficient(p, g1, g2, units, data, weights, cluster, n_clusters)[0]
+        return column1_coefficient(p, data, weights, cluster, n_clusters)[0]
 
     def loss(theta):
         return (beta(bound * jax.nn.sigmoid(theta)) - target_coef) ** 2

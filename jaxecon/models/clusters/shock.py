@@ -29,7 +29,7 @@ from .calibration import SHIPMENTS_PER_WORKER
 from .equilibrium import (Equilibrium, _consts, _Diag, _map, _outcomes, _pieces, _split, _tangent_solve, log_b,
                           solve_equilibrium)
 
-__all__ = ["ShockResult", "china_shock", "adh_import_changes", "to_model_units"]
+__all__ = ["ShockResult", "china_shock", "adh_import_changes", "to_model_units", "feasible_import_changes"]
 
 
 class ShockResult(eqx.Module):
@@ -166,3 +166,14 @@ def to_model_units(g_per_worker, employment_industry, *, markup, shipments_per_w
     is m in the model and ``shipments_per_worker`` (k$) in the data (calibration module docstring).
     """
     return np.asarray(g_per_worker, float) * np.asarray(employment_industry, float) * float(markup) / shipments_per_worker
+
+
+def feasible_import_changes(imports, d_imports, *, floor: float = 0.05):
+    """ΔM_i clipped below at −(1 − floor) M_i, so that no industry's imports fall below ``floor`` of their level.
+
+    The model's imports are all Foreign's, calibrated to a uniform import share; a fall in imports from
+    China larger than that (ADH 2000-2007 has one industry, SIC 2386, at −651 k$ per worker) cannot be
+    matched. Traceable; returns (clipped ΔM, number of industries clipped).
+    """
+    lo = -(1.0 - floor) * imports
+    return jnp.maximum(d_imports, lo), jnp.sum(d_imports < lo)
