@@ -114,6 +114,14 @@ def time_batch(fn, shocks, chunk):
     return time.perf_counter() - t0
 
 
+def _loadavg() -> str:
+    """The machine's 1-minute load average (Linux ``/proc/loadavg``), or '?'."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except (OSError, IndexError):
+        return "?"
+
+
 def max_gap(a, b):
     return max(float(np.abs(np.asarray(x) - np.asarray(y)).max()) for x, y in zip(a, b))
 
@@ -130,7 +138,7 @@ def main():
         ap.error("--batch must be a multiple of --chunk (another chunk shape would compile inside the timing)")
     rng = np.random.default_rng(0)
     rows = []
-    ticks0 = cpu_ticks()
+    ticks0, load0 = cpu_ticks(), _loadavg()
     for n in a.sizes:
         p = cnces.default_params(n=n)
         s0 = cnces.shares(p)
@@ -166,12 +174,13 @@ def main():
         times["np_struct"] = float(np.median([np_loop(numpy_structured) for _ in range(a.repeats)]))
         rows.append((n, times, err))
         print(f"N={n}: " + "  ".join(f"{k} {t:.3f}s" for k, t in times.items()) + f"  max diff {err:.1e}", flush=True)
-    steal = steal_share(ticks0, cpu_ticks())
+    steal, load1 = steal_share(ticks0, cpu_ticks()), _loadavg()
     lines = [
         "# CNCES benchmark: shares + elasticity summaries of ∂ln π_c/∂ln T_c' over a batch of shocks\n",
         f"Script `benchmarks/bench_cnces.py`; {machine_line()}; float64; CPU only (no GPU for this task). "
-        f"Shared, busy 2-core machine: {100 * steal:.0f}% of its CPU time went to other guests (steal) "
-        "during the run.\n",
+        f"Shared, busy 2-core machine: 1-minute load average {load0} at the start and {load1} at the end "
+        f"of the run (other processes competing for the two cores), {100 * steal:.0f}% of the CPU time "
+        "stolen by other guests.\n",
         f"K = 8 occupations; {a.batch} random shocks to ln t_ck per N (sd 0.05). Per shock: π_c and, at the "
         "shocked parameters, the own elasticities diag(J), the cross column sums, the columns of the "
         "largest and the smallest location and J v for a fixed v, where J = ∂ln π_c/∂ln T_c' (exact). "
