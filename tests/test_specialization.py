@@ -411,3 +411,21 @@ def test_paper_theta_on_the_default_bounds_says_its_policies_leave_the_grid():
     sol = solve_equilibrium(two_industry_params(n_z=3, theta=0.35), Grid(n_b=12, n_k=5), max_iter=100)
     assert sol.result == RESULTS.grid_edge and not bool(sol.converged)
     assert float(sol.share_off_grid) > 0.5 and "OFF THE GRID" in sol.summary()
+
+
+@pytest.mark.slow
+def test_default_grid_matches_the_previous_default_and_is_closer_to_a_fine_grid():
+    """The 20 x 30 default and the previous 40 x 15 default describe the same equilibrium (their
+    consistent allocations agree to the previous grid's accuracy), and the new one is the closer of the
+    two to a 40 x 60 solve at off-grid states."""
+    from jaxecon.models.specialization import allocation_at, random_states
+
+    p = two_industry_params()
+    new, old, fine = (solve_equilibrium(p, g) for g in (Grid(), Grid(n_b=40, n_k=15), Grid(n_b=40, n_k=60)))
+    assert all(bool(s.converged) for s in (new, old, fine))
+    b, k, s = random_states(old, jax.random.key(3), 4000)
+    a_new, a_old, a_fine = (allocation_at(sol, b, k, s) for sol in (new, old, fine))
+    for key, med in (("c", 5e-3), ("q", 2e-2), ("b_next", 1e-2)):
+        rel = lambda x, y: np.abs(np.asarray(x[key]) - np.asarray(y[key])) / (1 + np.abs(np.asarray(y[key])))
+        assert np.median(rel(a_new, a_old)) < med, key
+        assert np.median(rel(a_new, a_fine)) < np.median(rel(a_old, a_fine)), key

@@ -1,45 +1,34 @@
 """Decentralized (competitive) equilibrium by time iteration (Bianchi-Mendoza), DESIGN.md.
 
 At every grid node ``(b, k, s)`` and given next-period policies ``C, Q, H (η), K`` on the grid, a sweep
-solves the node's ``I + 1`` equations (bond or binding budget, capital Euler per industry) for
-``x = (log c, log q, log(k'_i/k'_I) for i < I)``; :mod:`.system` states them, with their
-analytic Jacobian, and evaluates them for all nodes at once (struct of arrays).
+solves the node's ``I + 1`` equations (bond or binding budget, capital Euler per industry; paper 002
+eqs. 10-13) for ``x = (log c, log q, log(k'_i/k'_I) for i < I)``; :mod:`.system` states them, with
+their analytic Jacobian, and evaluates them for all nodes at once (struct of arrays).
+:class:`DEProblem` is this node problem as a :class:`jaxecon.numerics.TimeIterationProblem`; the
+engine (:mod:`jaxecon.numerics.time_iteration`) iterates it, accelerates it and differentiates its
+fixed point implicitly.
 
-The expectations are interpolated multilinearly in ``(b', k'_1..k'_{I−1})``: from the policies on
-the grid the solver builds, once per sweep, tables of the conditional expectations of the
-integrands ``u'(c'), u'(c') q', u'(c') z̄'_i, u'(c') k''_i², q' η'`` for every current ``s``
-(:func:`.system.expected_tables`); interpolation is linear in table values, so this is the expectation
-of the multilinearly interpolated integrands. DESIGN.md words it as interpolating the policies
-``c', q', η', k''`` themselves and then taking ``u'``; the two schemes differ by the interpolation
-error (second order in the grid spacing), and on the default grid the tables give the same
-accuracy (mean log10 Euler errors −3.71 bond, −3.58 capital against −3.79 / −3.54) at 1/10 of the
-cost of a residual. The accuracy check (:func:`euler_errors`) interpolates the policies, as
-DESIGN.md says, so it measures the solution, not the solver's own discretization.
+Expectations are interpolated multilinearly in ``(b', k'_1..k'_{I−1})`` from tables built once per
+sweep of the conditional expectations of ``u'(c'), u'(c') q', u'(c') z̄'_i, u'(c') k''_i², q' η'``
+(:func:`.system.expected_tables`); interpolation is linear in the table values, so this is the
+expectation of the interpolated integrands. The accuracy check (:func:`euler_errors`) judges the
+allocation a user simulates instead (c from the budget), DESIGN.md "Accuracy: the consistent allocation".
 
 In the binding regime ``q`` and ``b'`` are solved jointly (the fire-sale feedback: a lower ``q``
 lowers the collateral and so consumption, which lowers ``q``).
 
-Regimes. Each node carries the regime found at the previous sweep. A sweep solves every node in its
-regime (pass 1), switches a slack node that violates ``−b'/R <= θ q`` to binding and a binding node
-with ``η < 0`` to slack, and re-solves the switched nodes (pass 2; in the final sweep also the nodes
-whose Newton has not converged yet). A
-node is then valid when it is slack and satisfies the constraint, or binds with ``η >= 0``; at the
-fixed point this is exactly the check "slack first, binding where the slack solution violates the
-constraint". A node where neither works (the binding system gives ``η < 0`` or has no root: the
-feedback gain ``θ γ q / c`` above one) is flagged ``no_equilibrium`` and counted; its stored values
-are the finite values of the failed system, never silently repaired. ``η`` in ``[−1e−9 u'(c), 0)``
-(round-off at the regime boundary) is set to 0.
+Regimes. Each node carries the regime found at the previous sweep (the engine's ``carry``). A sweep
+solves every node in its regime (pass 1), switches a slack node that violates ``−b'/R <= θ q`` to
+binding and a binding node with ``η < 0`` to slack, and re-solves the switched nodes (pass 2; in the
+final sweep also the nodes whose Newton has not converged yet). At the fixed point this is exactly
+"slack first, binding where the slack solution violates the constraint". A node where neither works
+(the binding system gives ``η < 0`` or has no root: the feedback gain ``θ γ q / c`` above one) is
+flagged ``no_equilibrium`` and counted; its stored values are the finite values of the failed system,
+never silently repaired. ``η`` in ``[−1e−9 u'(c), 0)`` (round-off at the regime boundary) is set to 0.
 
-Speed. Sweeps are inexact (two Newton steps per node, ``newton_sweep_iter``, bounded by 1 in the
-log/logit unknowns, from the previous sweep's solution; the final sweep solves every node to
-``newton_tol``). One exact Newton step per sweep, undamped, let the iteration cycle on most
-economies tried (the capital price ``q`` drifting up at nodes whose shares sit below the share grid);
-two steps, or one step with damping 0.3, converged on the benchmark's economies (two steps: 49-64
-sweeps). Pass 1 solves all nodes at once; pass 2 walks only the switched nodes, in chunks of
-``chunk_size``, so that it costs what it re-solves. Once the sweep-to-sweep change is below 1e-2 and
-no regime has switched for two sweeps, the update is Anderson-mixed (:mod:`jaxecon.numerics.anderson`,
-memory ``anderson``); the history restarts at every switch. The iterate (damping and mixing included)
-lives in ``(log c, log q, logits of k', η, b')``.
+Sweeps are inexact (``newton_sweep_iter`` Newton steps per node, bounded by 1 in the log/logit
+unknowns, warm-started); the final sweep solves every node to ``newton_tol``. Pass 1 solves all nodes
+at once; pass 2 walks only the switched nodes, in chunks of ``chunk_size``.
 """
 
 from __future__ import annotations
