@@ -4,7 +4,7 @@ A grid is a tuple of :class:`Axis` objects, one per dimension. Each axis knows h
 coordinate to the cell that contains it: analytically for a uniform axis, and for a power-spaced
 axis (points concentrated near one end) or arbitrary increasing points by counting the grid points
 at or below the query (fused compares; binary search beyond 128 points). Both avoid
-``searchsorted`` on the usual grid sizes, which DESIGN.md measured 20-40x slower under ``vmap``.
+``searchsorted``, which is slow under ``vmap`` (DESIGN.md "Numerics").
 
 Values have shape ``(n_1, ..., n_d, *trailing)``: every trailing dimension (e.g. several policies
 stored together) is interpolated at once. The result is differentiable in the query point and in the
@@ -82,11 +82,9 @@ def _computed_once(i):
     """The cell index ``i``, unchanged, but stored once instead of recomputed by every consumer.
 
     XLA's CPU fusion copies cheap element-wise producers into each consumer, and a gather evaluates
-    its fused index once per gathered element: the compare chain that locates a query on a 40-point
-    axis was evaluated about 30 times per query (once per column of each corner gather): storing it
-    took the specialization model's residual from 4.3 to 2.8 ms at 15,000 nodes on one core (ad
-    hoc). ``optimization_barrier`` does not stop
-    this on the CPU backend (it is removed before fusion), but XLA never duplicates an expensive
+    its fused index once per gathered element, so without this the compare chain that locates a
+    query runs once per column of each corner gather. ``optimization_barrier`` does not stop this on
+    the CPU backend (it is removed before fusion), but XLA never duplicates an expensive
     operation (here a square root) into several consumers, so ending the index computation with one
     materializes it: ``sqrt(i² + 1/4)`` lies within ``1/(8i)`` of ``i``, so rounding it gives ``i``
     back exactly (in float32 for every index below 2^22).
@@ -172,9 +170,8 @@ def interp_tables(axes: Sequence[Axis], tables: Sequence, x, *, extrapolate=Fals
     """Interpolate several gridded tables at ONE query point ``x`` (d,), sharing the cell weights.
 
     Same formula and outside-grid behaviour as :func:`interp_multilinear`; each table has shape
-    ``(n_1, ..., n_d, *trailing)`` and is gathered separately. Under ``vmap`` on a CPU this measured
-    3-4x faster than interpolating one stacked table and slicing its columns (XLA re-fuses the
-    gather into every slice). ``extrapolate`` may be a tuple with one bool per axis (e.g. linear
+    ``(n_1, ..., n_d, *trailing)`` and is gathered separately (interpolating one stacked table and
+    slicing its columns makes XLA re-fuse the gather into every slice). ``extrapolate`` may be a tuple with one bool per axis (e.g. linear
     extension along a bond axis only).
 
     ``tail`` is a tuple of (possibly traced) integer indices into the leading trailing axes, applied
@@ -203,9 +200,9 @@ def interp_grad(axes: Sequence[Axis], table, x: Sequence, *, extrapolate=False, 
     ``tail`` holds integer arrays (shaped like the coordinates) that index the ``tail_dims``
     (e.g. a Markov state per point), and every trailing column is interpolated at once. Each corner is
     ONE gather of a contiguous row of columns through a flat index, so a caller interpolating several
-    quantities stores them as columns of one table. On a CPU this layout lets XLA fuse the arithmetic
-    into a few vectorized loops; a ``vmap`` of a per-point interpolation gathers through a
-    multi-dimensional index per table, which measured several times slower.
+    quantities stores them as columns of one table. This layout lets XLA fuse the arithmetic into a
+    few vectorized loops (a ``vmap`` of a per-point interpolation gathers through a
+    multi-dimensional index per table).
 
     Returns:
         ``(value, grad)``: ``value`` of shape ``coords.shape + columns``, ``grad`` a list of the ``d``

@@ -1,10 +1,10 @@
 """A small-system Newton solver for use at every grid point under ``vmap``.
 
-Why not ``optimistix.root_find(Newton)`` here: DESIGN.md measured a vmapped optimistix loop at
-6-10x the cost of this fixed-structure Newton on 1e5 scalar problems (optimistix carries a heavier
-state and runs until its slowest element converges with full bookkeeping). For *outer* problems that
-are differentiated through, use :func:`jaxecon.numerics.fixed_point`, which wraps optimistix's
-implicit adjoint.
+Used instead of ``optimistix.root_find(Newton)`` at grid points: a vmapped optimistix loop carries
+a heavier state and runs until its slowest element converges (DESIGN.md "Numerics"). Its loop cannot
+be differentiated in reverse mode: problems that are differentiated through use
+:func:`jaxecon.numerics.fixed_point` or :func:`jaxecon.numerics.solve_time_iteration`, which
+differentiate implicitly.
 """
 
 from __future__ import annotations
@@ -44,9 +44,8 @@ def solve_small(A, b):
     """Solve ``A x = b`` for one small dense system: Cramer's rule for ``m <= 3``, LU otherwise.
 
     ``x_i = det(A with column i replaced by b) / det(A)``. For ``m <= 3`` this is a handful of
-    elementwise products, which XLA fuses into the caller; under ``vmap`` over 15,000 Newton systems
-    on a CPU, the batched LAPACK LU and triangular solves of ``jnp.linalg.solve`` were a fifth of the
-    specialization solver's time. A singular ``A`` gives non-finite ``x`` (callers check). Cramer's
+    elementwise products, which XLA fuses into the caller (batched LAPACK calls under ``vmap`` do
+    not fuse). A singular ``A`` gives non-finite ``x`` (callers check). Cramer's
     rule loses accuracy on ill-conditioned systems faster than pivoted LU; a Newton direction only
     needs to be a descent direction, and the line search guards the rest.
     """
@@ -234,13 +233,10 @@ def newton_soa(
     ``lax.cond``; under ``vmap`` with a batched ``max_iter`` both branches run, as before). Two
     steps therefore cost two residual-and-Jacobian evaluations and one residual.
 
-    Why a second form: ``vmap`` of :func:`newton` over 15,000 nodes stacks each node's unknowns,
-    residuals and Jacobian into ``(N, m)`` and ``(N, m, m)`` arrays, whose small reductions and
-    transposes became separate CPU kernels; here every quantity is an ``(N,)`` array and every
-    reduction over the ``m`` components is written out, so those fuse into the elementwise kernels
-    (with the analytic Jacobian of the specialization model, one Newton step at its 15,000 nodes went
-    from about 14 to 8 ms on a 2-core CPU; carrying the Jacobian from the trial point, about 15 to
-    12-13 ms for two steps, ad hoc on a shared machine).
+    Why a second form: ``vmap`` of :func:`newton` stacks each system's unknowns, residuals and
+    Jacobian into ``(N, m)`` and ``(N, m, m)`` arrays, whose small reductions and transposes become
+    separate CPU kernels; here every quantity is an ``(N,)`` array and every reduction over the ``m``
+    components is written out, so they fuse into the elementwise kernels.
 
     Args:
         system: ``system(x, jacobian) -> (f, aux)`` or, with ``jacobian=True``, ``(f, J, aux)``, where

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-__all__ = ["output", "private_mpk", "adj_cost", "adj_cost_d1", "adj_cost_d2", "marginal_utility",
+__all__ = ["output", "private_mpk", "adj_gap", "adj_cost_of_gap", "adj_cost", "adj_cost_d1", "adj_cost_d2", "marginal_utility",
            "inverse_marginal_utility", "finite_theta"]
 
 
@@ -21,22 +21,30 @@ def private_mpk(params, z, k):
     return params.alpha * z * k ** (params.alpha + params.xi - 1.0)
 
 
+def adj_gap(k, k_next, delta):
+    """The adjustment gap ``g = k'/k − 1 − δ`` of the adjustment cost (paper eq. 34)."""
+    return k_next / k - 1.0 - delta
+
+
+def adj_cost_of_gap(phi, g, k):
+    """Φ = (φ/2) g² k for the gap ``g`` of :func:`adj_gap` (paper eq. 34)."""
+    return 0.5 * phi * g**2 * k
+
+
 def adj_cost(params, k, k_next):
     """Φ_i(k, k') = (φ_i/2)(k'/k − 1 − δ_i)² k (paper eq. 34)."""
-    g = k_next / k - 1.0 - params.delta
-    return 0.5 * params.phi * g**2 * k
+    return adj_cost_of_gap(params.phi, adj_gap(k, k_next, params.delta), k)
 
 
 def adj_cost_d1(params, k, k_next):
     """Φ_i,1 = ∂Φ_i/∂k = (φ_i/2) g² − φ_i g k'/k with g = k'/k − 1 − δ_i."""
-    x = k_next / k
-    g = x - 1.0 - params.delta
-    return 0.5 * params.phi * g**2 - params.phi * g * x
+    g = adj_gap(k, k_next, params.delta)
+    return 0.5 * params.phi * g**2 - params.phi * g * (k_next / k)
 
 
 def adj_cost_d2(params, k, k_next):
     """Φ_i,2 = ∂Φ_i/∂k' = φ_i (k'/k − 1 − δ_i)."""
-    return params.phi * (k_next / k - 1.0 - params.delta)
+    return params.phi * adj_gap(k, k_next, params.delta)
 
 
 def marginal_utility(params, c):

@@ -23,9 +23,8 @@ the capital-Euler expectation is
 five conditional expectations, each a multilinear interpolant in ``(b', k'_1..k'_{I−1})`` of a table
 built once per sweep (:func:`expected_tables`).
 
-Why written out by hand. Under ``vmap`` over the 15,000 nodes of the default grid, ``jax.jacfwd`` of
-this system cost 5-8 ms per Newton step on a 2-core CPU, dominated by re-evaluated powers (XLA's CPU
-``pow`` is about 6x slower than ``exp`` + ``log``) and by many small unfused kernels. Here every
+Why written out by hand. ``jax.jacfwd`` of this system under ``vmap`` over the nodes re-evaluates
+powers (XLA's CPU ``pow`` is slow against ``exp`` + ``log``) and runs many small unfused kernels. Here every
 per-industry quantity is its own ``(N,)`` array (no reductions over a length-I axis), every power
 is an ``exp`` of a logarithm the unknowns already give (``log c = x_0``,
 ``log k'_i = ℓ_i − log Σ exp(ℓ)``), the Jacobian reuses the residual's intermediate values, and its
@@ -115,8 +114,8 @@ def expected_tables(params, c, q, eta, kn, shape):
     k_next = head + [jnp.maximum(1.0 - sum(head), 1e-10) if I > 1 else jnp.ones_like(mu)]
     z_next = jnp.broadcast_to(params.z.T[:, None, :], (I, mu.shape[0] // n_s, n_s)).reshape(I, -1)
     cols = [mu, mu * q] + [mu * z_next[i] for i in range(I)] + [mu * kk**2 for kk in k_next] + [q * eta]
-    # one (nodes x s') @ (s' x s) product per column: on a CPU this measured half the time of one
-    # einsum over the stacked columns, which XLA computed through a transposed copy
+    # one (nodes x s') @ (s' x s) product per column (one einsum over the stacked columns goes
+    # through a transposed copy on the CPU)
     expectations = [col.reshape(-1, n_s) @ params.P.T for col in cols]
     return jnp.stack(expectations, axis=-1).reshape(shape + (len(cols),))
 
@@ -169,10 +168,10 @@ def node_system(x, node: NodeState, binding, params, table, axes, extrapolate_b=
     kn, log_kn = shares_from_logits([x[2 + j] for j in range(I - 1)], like=x[0])
 
     # budget: b' = R (Y + b − ΣΦ − c)
-    g = [kn[i] / k[i] - 1.0 - delta[i] for i in range(I)]  # Φ_i,2 = φ_i g_i
+    g = [pr.adj_gap(k[i], kn[i], delta[i]) for i in range(I)]  # Φ_i,2 = φ_i g_i
     adj = 0.0
     for i in range(I):
-        adj = adj + 0.5 * phi[i] * g[i] ** 2 * k[i]
+        adj = adj + pr.adj_cost_of_gap(phi[i], g[i], k[i])
     resources = node.wealth - adj
     bn = R * (resources - c)
 
