@@ -101,17 +101,19 @@ def column1_coefficient(params, data: ShockData, weights, cluster, n_clusters):
 
 
 def estimate_eta(base_params, target_L, target_coef, target_se, data: ShockData, weights, cluster, n_clusters,
-                 *, eta0: float = 0.1, max_steps: int = 40):
+                 *, eta0: float = 0.1, max_steps: int = 25, eta_max_frac: float = 0.95):
     """Indirect inference: the η at which the model's column (1) coefficient equals ``target_coef``.
 
-    η = η̄ sigmoid(θ) with η̄ = 0.999/(ρ−1) (inside the stability bound); the loss (β(η) − target)² is
+    η = η̄ sigmoid(θ) with η̄ = ``eta_max_frac``/(ρ−1) (inside the stability bound; the shock inversions
+    on ADH data stop converging beyond about 0.95 of it); the loss (β(η) − target)² is
     minimized by optax L-BFGS (:func:`jaxecon.calibrate.calibrate`), its gradient through the
     equilibria (implicit) and the 2SLS. Delta-method SE: se(η) = target_se / |dβ/dη| (the model is
     deterministic given the data's shocks, so the only sampling noise is the data coefficient's).
 
-    Returns dict(eta, se, coef, slope, result).
+    Returns dict(eta, se, coef, slope, result, at_edge): ``at_edge`` when η̂ is within 1% of 0 or η̄ (the
+    target is then outside what the model attains on [0, η̄]; ``result.converged`` is False).
     """
-    bound = 0.999 * eta_bound(base_params.rho)
+    bound = eta_max_frac * eta_bound(base_params.rho)
 
     def beta(eta):
         p = baseline_params_at_eta(base_params, target_L, eta)
@@ -121,8 +123,8 @@ def estimate_eta(base_params, target_L, target_coef, target_se, data: ShockData,
         return (beta(bound * jax.nn.sigmoid(theta)) - target_coef) ** 2
 
     theta0 = jnp.log(eta0 / (bound - eta0))
-    res = jax.jit(lambda t: calibrate(loss, t, optimizer=optax.lbfgs(), max_steps=max_steps, loss_tol=1e-16,
-                                      grad_tol=1e-12))(theta0)
+    res = calibrate(loss, theta0, optimizer=optax.lbfgs(), max_steps=max_steps, loss_tol=1e-16, grad_tol=1e-9)
     eta = bound * jax.nn.sigmoid(res.params)
     b, slope = jax.jit(jax.value_and_grad(beta))(eta)
-    return dict(eta=eta, se=target_se / jnp.abs(slope), coef=b, slope=slope, result=res)
+    at_edge = (eta < 0.01 * bound) | (eta > 0.99 * bound)
+    return dict(eta=eta, se=target_se / jnp.abs(slope), coef=b, slope=slope, result=res, at_edge=bool(at_edge))
