@@ -103,3 +103,10 @@ def check_ndim(x, name: str, ndim: int) -> None:
     """Raise if ``x`` does not have ``ndim`` dimensions."""
     if np.ndim(x) != ndim:
         raise ValueError(f"{name} must have {ndim} dimensions; got shape {np.shape(x)}")
+
+
+def as_float(x):
+    """``jnp.asarray(x, dtype=float)``: the converter of every Params field (``eqx.field(converter=as_float)``)."""
+    import jax.numpy as jnp
+
+    return jnp.asarray(x, dtype=float)

@@ -288,3 +288,26 @@ def test_euler_errors_off_grid(params, grid, solved, which):
     err = np.asarray(ob.euler_errors(params, grid, solved[which], b, s))
     assert np.all(np.isfinite(err))
     assert err.mean() < -4.5 and err.max() < -1.0
+
+
+def test_income_loader_rejects_a_non_stochastic_transition_matrix(tmp_path):
+    import shutil
+
+    from jaxecon.data import data_dir
+
+    try:
+        src = data_dir() / "bianchi2011"
+    except FileNotFoundError as err:
+        pytest.skip(f"needs the shared Bianchi (2011) files: {err}")
+    if not (src / "transition.csv").is_file():
+        pytest.skip("needs the shared Bianchi (2011) files")
+    shutil.copy(src / "income_states.csv", tmp_path / "income_states.csv")
+    import pandas as pd
+
+    tr = pd.read_csv(src / "transition.csv")
+    tr.loc[2, "s1"] += 0.1  # row 3 now sums to 1.1
+    tr.to_csv(tmp_path / "transition.csv", index=False)
+    with pytest.raises(ValueError, match="row 3 of the transition matrix sums to 1.1"):
+        ob.load_income_process(tmp_path)
+    ok = ob.load_income_process(src)
+    np.testing.assert_allclose(np.asarray(ok.P).sum(1), 1.0, atol=1e-12)

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ..._checks import check_in_range, check_positive, is_concrete
+from ..._checks import as_float, check_in_range, check_positive, is_concrete
 import warnings
 
 from ...numerics import Axis, MarkovChain, product_chain, rouwenhorst, stationary_distribution, uniform_axis
@@ -59,22 +59,13 @@ class Params(eqx.Module):
             columns ``(yT, yN)`` (both > 0).
     """
 
-    sigma: Float[Array, ""]
-    eta: Float[Array, ""]
-    beta: Float[Array, ""]
-    omega: Float[Array, ""]
-    kappa: Float[Array, ""]
-    R: Float[Array, ""]
+    sigma: Float[Array, ""] = eqx.field(converter=as_float)
+    eta: Float[Array, ""] = eqx.field(converter=as_float)
+    beta: Float[Array, ""] = eqx.field(converter=as_float)
+    omega: Float[Array, ""] = eqx.field(converter=as_float)
+    kappa: Float[Array, ""] = eqx.field(converter=as_float)
+    R: Float[Array, ""] = eqx.field(converter=as_float)
     chain: MarkovChain
-
-    def __init__(self, sigma, eta, beta, omega, kappa, R, chain: MarkovChain):
-        self.sigma = jnp.asarray(sigma, dtype=float)
-        self.eta = jnp.asarray(eta, dtype=float)
-        self.beta = jnp.asarray(beta, dtype=float)
-        self.omega = jnp.asarray(omega, dtype=float)
-        self.kappa = jnp.asarray(kappa, dtype=float)
-        self.R = jnp.asarray(R, dtype=float)
-        self.chain = chain
 
     def __check_init__(self):
         check_positive(self.sigma, "Params.sigma")
@@ -167,19 +158,20 @@ def load_income_process(path: str | os.PathLike | None = None) -> MarkovChain:
     """Read the 16-state chain from ``income_states.csv`` and ``transition.csv``.
 
     Args:
-        path: folder holding the two files; default ``$JAXECON_DATA/bianchi2011`` or
-            ``../shared/data/bianchi2011`` beside the repository root.
+        path: folder holding the two files; default ``bianchi2011/`` in :func:`jaxecon.data.data_dir`
+            (``$JAXECON_DATA`` or ``../shared/data`` beside the repository root).
 
     Raises:
         FileNotFoundError: the folder or a file is missing (the message names it).
-        ValueError: a column is missing (named with its file) or the shapes disagree.
+        ValueError: a column is missing (named with its file), the shapes disagree, or the
+            transition matrix is not stochastic (a row not summing to one within 1e-8, named).
     """
     import pandas as pd
 
     if path is None:
-        env = os.environ.get("JAXECON_DATA", "")
-        root = Path(env) if env else Path(__file__).resolve().parents[3].parent / "shared" / "data"
-        path = root / "bianchi2011"
+        from ...data import data_dir  # the one place that knows where the real data live
+
+        path = data_dir() / "bianchi2011"
     folder = Path(path)
     inc_file, tr_file = folder / "income_states.csv", folder / "transition.csv"
     for f in (inc_file, tr_file):
@@ -199,7 +191,14 @@ def load_income_process(path: str | os.PathLike | None = None) -> MarkovChain:
     P = tr[cols].to_numpy(dtype=float)
     if P.shape != (n, n):
         raise ValueError(f"{tr_file} must hold a {n} x {n} matrix; got {P.shape}")
-    P = P / P.sum(axis=1, keepdims=True)
+    if not np.all(np.isfinite(P)) or np.any(P < 0):
+        raise ValueError(f"{tr_file} holds negative or non-numeric transition probabilities")
+    row_gap = np.abs(P.sum(axis=1) - 1.0)
+    if np.any(row_gap > 1e-8):
+        bad = int(np.argmax(row_gap))
+        raise ValueError(f"{tr_file}: row {bad + 1} of the transition matrix sums to {P[bad].sum():.10g}, not 1 "
+                         "(a stochastic matrix is required; it is not renormalized silently)")
+    P = P / P.sum(axis=1, keepdims=True)  # round-off only (|row sum − 1| <= 1e-8)
     values = inc[["yT", "yN"]].to_numpy(dtype=float)
     return MarkovChain(values=jnp.asarray(values), P=jnp.asarray(P))
 

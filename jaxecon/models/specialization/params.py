@@ -18,10 +18,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ..._checks import check_in_range, check_increasing, check_positive, is_concrete
-from ...numerics import MarkovChain, product_chain, rouwenhorst, stationary_distribution, tauchen
+from ..._checks import as_float, check_in_range, check_increasing, check_positive, is_concrete
+from ...numerics import MarkovChain, drift_chain, product_chain, rouwenhorst, stationary_distribution, tauchen
 
-__all__ = ["Params", "Grid", "exogenous_chain", "two_industry_params", "one_industry_params", "three_industry_params"]
+__all__ = ["Params", "Grid", "exogenous_chain", "trend_levels", "two_industry_params", "one_industry_params", "three_industry_params"]
 
 
 class Params(eqx.Module):
@@ -44,28 +44,16 @@ class Params(eqx.Module):
     equilibrium exists on any grid).
     """
 
-    gamma: Float[Array, ""]
-    alpha: Float[Array, ""]
-    beta: Float[Array, ""]
-    theta: Float[Array, ""]
-    xi: Float[Array, " I"]
-    phi: Float[Array, " I"]
-    delta: Float[Array, " I"]
-    z: Float[Array, "ns I"]
-    R: Float[Array, " ns"]
-    P: Float[Array, "ns ns"]
-
-    def __init__(self, gamma, alpha, beta, theta, xi, phi, delta, z, R, P):
-        self.gamma = jnp.asarray(gamma, dtype=float)
-        self.alpha = jnp.asarray(alpha, dtype=float)
-        self.beta = jnp.asarray(beta, dtype=float)
-        self.theta = jnp.asarray(theta, dtype=float)
-        self.xi = jnp.asarray(xi, dtype=float)
-        self.phi = jnp.asarray(phi, dtype=float)
-        self.delta = jnp.asarray(delta, dtype=float)
-        self.z = jnp.asarray(z, dtype=float)
-        self.R = jnp.asarray(R, dtype=float)
-        self.P = jnp.asarray(P, dtype=float)
+    gamma: Float[Array, ""] = eqx.field(converter=as_float)
+    alpha: Float[Array, ""] = eqx.field(converter=as_float)
+    beta: Float[Array, ""] = eqx.field(converter=as_float)
+    theta: Float[Array, ""] = eqx.field(converter=as_float)
+    xi: Float[Array, " I"] = eqx.field(converter=as_float)
+    phi: Float[Array, " I"] = eqx.field(converter=as_float)
+    delta: Float[Array, " I"] = eqx.field(converter=as_float)
+    z: Float[Array, "ns I"] = eqx.field(converter=as_float)
+    R: Float[Array, " ns"] = eqx.field(converter=as_float)
+    P: Float[Array, "ns ns"] = eqx.field(converter=as_float)
 
     def __check_init__(self):
         # shapes (also checked under tracing; a batch adds one leading axis to every leaf)
@@ -283,8 +271,63 @@ def table_values() -> dict:
     }
 
 
-def _build(gamma, alpha, beta, theta, xi, phi, delta, rho, sigma, mu, n_z, method, R_bar, rho_R, sigma_R, n_R):
+def trend_levels(g: float, n_trend: int, trend_range=None, trend_periods: float = 70.0) -> np.ndarray:
+    """The grid of relative machinery productivity levels ℓ of the trend state (DESIGN.md
+    "Relative productivity trend"): ``n_trend`` equally spaced levels on ``trend_range = (lo, hi)``,
+    by default the span a drift of ``g`` per period covers in ``trend_periods`` periods
+    (``(0, g·T)`` or ``(g·T, 0)``). The economy starts at ℓ = 0, which must be a node; the end nodes
+    absorb (the drift is clamped there). ``n_trend = 1`` is the single level ℓ = 0 (no trend).
+    A common ``trend_range`` lets economies with different ``g`` (``g = 0`` included) share one
+    chain shape, so they stack into one batch.
+
+    Raises:
+        ValueError: ``n_trend`` not a positive integer; ``g`` not finite; a nonzero ``g`` with one
+            level; ``g = 0`` with several levels and no ``trend_range``; a range without
+            ``lo < hi``, or without 0 as a node; or a ``g`` that moves the trend off its grid within
+            ``trend_periods`` periods (``g · trend_periods`` outside the range).
+    """
+    if not isinstance(n_trend, (int, np.integer)) or n_trend < 1:
+        raise ValueError(f"n_trend must be an integer >= 1 (levels of the trend state); got {n_trend!r}")
+    g = float(g)
+    if not math.isfinite(g):
+        raise ValueError(f"g (relative machinery TFP drift per period) must be finite; got {g}")
+    if not (math.isfinite(trend_periods) and trend_periods > 0):
+        raise ValueError(f"trend_periods must be a finite number > 0; got {trend_periods}")
+    if n_trend == 1:
+        if g != 0.0:
+            raise ValueError(f"g = {g} needs n_trend >= 2 trend levels (one level has nowhere to drift)")
+        return np.zeros(1)
+    if trend_range is None:
+        if g == 0.0:
+            raise ValueError("g = 0 with n_trend > 1 needs an explicit trend_range (or use n_trend = 1)")
+        trend_range = (min(0.0, g * trend_periods), max(0.0, g * trend_periods))
+    lo, hi = (float(v) for v in trend_range)
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        raise ValueError(f"trend_range must be finite with lo < hi; got {trend_range}")
+    levels = np.linspace(lo, hi, n_trend)
+    j0 = int(np.argmin(np.abs(levels)))
+    if abs(levels[j0]) > 1e-12 * (hi - lo):
+        raise ValueError(f"trend_range {trend_range} with n_trend = {n_trend} has no node at 0 (the starting level); "
+                         "choose lo, hi and n_trend so that 0 is a node")
+    levels[j0] = 0.0
+    end = g * trend_periods
+    if not (lo - 1e-12 <= end <= hi + 1e-12):
+        raise ValueError(f"g = {g} moves the trend off its grid: after trend_periods = {trend_periods} periods it "
+                         f"reaches {end:.4g}, outside trend_range [{lo:.4g}, {hi:.4g}]")
+    return levels
+
+
+def _build(gamma, alpha, beta, theta, xi, phi, delta, rho, sigma, mu, n_z, method, R_bar, rho_R, sigma_R, n_R,
+           g=0.0, n_trend=1, trend_range=None, trend_periods=70.0):
+    levels = trend_levels(g, n_trend, trend_range, trend_periods)
     z, R, P = exogenous_chain(rho, sigma, mu, n_z, method=method, R_bar=R_bar, rho_R=rho_R, sigma_R=sigma_R, n_R=n_R)
+    if n_trend > 1:
+        # trend state ℓ slowest (state index s = j_ℓ · n_rest + s_rest); z̄_1 = exp(μ_1 + u_1 + ℓ)
+        tr = drift_chain(levels, g)
+        ch = product_chain(tr, MarkovChain(values=jnp.concatenate([z, R[:, None]], axis=1), P=P))
+        ell = ch.values[:, 0]
+        z = ch.values[:, 1:-1].at[:, 0].multiply(jnp.exp(ell))
+        R, P = ch.values[:, -1], ch.P
     I = z.shape[1]
     bc = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (I,)).copy()
     return Params(gamma=gamma, alpha=alpha, beta=beta, theta=theta, xi=bc(xi), phi=bc(phi), delta=bc(delta),
@@ -309,11 +352,18 @@ def two_industry_params(**overrides) -> Params:
       ranges [0.71, 0.9] and [0.013, 0.027]: machinery the most volatile single industry, the
       composite rest the least volatile (a diversified portfolio). Tauchen with ``n_z = 5`` nodes per
       industry (m = 3): 25 exogenous states.
+    - Relative productivity trend (DESIGN.md "Relative productivity trend", paper 002 B.3): ``g``
+      (drift of log machinery TFP relative to the rest, per period) on ``n_trend`` levels
+      (:func:`trend_levels`: ``trend_range``, by default 0 to ``g · trend_periods``), a
+      :func:`jaxecon.numerics.drift_chain` composed by Kronecker product as the slowest state:
+      ``n_trend × 25`` exogenous states, state ``s = j · 25 + s_TFP`` at level ``j``. Default
+      ``g = 0``, ``n_trend = 1``: exactly the stationary economy.
     """
     tv = table_values()
     kw = dict(gamma=5.0, alpha=0.3, beta=0.95, theta=0.02, xi=tv["xi"], phi=tv["phi"], delta=0.0,
               rho=(0.85, 0.80), sigma=(0.027, 0.013), mu=(0.0, 0.0), n_z=5, method="tauchen",
-              R_bar=1.013, rho_R=None, sigma_R=None, n_R=3)
+              R_bar=1.013, rho_R=None, sigma_R=None, n_R=3, g=0.0, n_trend=1, trend_range=None,
+              trend_periods=70.0)
     return _apply(kw, overrides)
 
 
