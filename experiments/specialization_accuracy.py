@@ -130,7 +130,7 @@ the budget gap of the separately interpolated c table (not part of the allocatio
   and the independent bilinear NumPy solve −3.25 / −2.71 at that size (−3.66 / −3.12 at 80 × 25).
 - Which axis matters: at 40 × 15 doubling the bond points (80 × 15) gives {df.loc['80 x 15', 'bond mean log10']:.2f} /
   {df.loc['80 x 15', 'capital mean log10']:.2f}, while the same nodes spent on shares (20 × 30) give the default's numbers:
-  the errors come from the share axis (the curvature of k^(α+ξ−1) and of the adjustment cost in k').
+  the errors come from the share axis.
 - Bond-point placement: uniformly spaced bonds on the 20 × 30 grid give {u['bond mean log10']:.2f} / {u['capital mean log10']:.2f};
   the default power spacing (curvature {Grid().b_curvature}) {placement}.
 
