@@ -32,3 +32,8 @@ __all__ = [
     "allocation_at", "ErgodicState", "ergodic_state", "median_state", "solve_cached", "cache_key",
     "solve_default", "solve_unconstrained", "ErgodicMoments", "ergodic_distribution", "ergodic_moments",
 ]
+from .params import trend_levels
+from .initial import CZShares, InitialAllocation, cz_machinery_shares, income_share, initial_allocation
+
+__all__ += ["trend_levels", "CZShares", "InitialAllocation", "cz_machinery_shares", "income_share",
+            "initial_allocation"]
