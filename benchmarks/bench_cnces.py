@@ -19,7 +19,8 @@ Methods (all exact; ``max diff`` is their largest gap on the first shocks):
 
 Dense methods run in chunks of ``--chunk`` shocks (1,000 x 722 x 722 doubles would be 4.2 GB), the
 operator in one batch (its outputs are 5 N numbers per shock). JAX is compiled once before timing;
-each time is the median of ``--repeats`` runs of the whole batch.
+each time is the median of ``--repeats`` runs of the whole batch, the methods taking turns within
+each repeat.
 
     python benchmarks/bench_cnces.py [--sizes 100 250 722] [--batch 1000] [--chunk 20] [--repeats 3] [--no-record]
 """
@@ -159,10 +160,8 @@ def main():
         if not err < 1e-10:
             raise SystemExit(f"N={n}: the methods disagree by {err:.2e} (> 1e-10); not timing them")
         chunks = {"autodiff": a.chunk, "analytic": a.chunk, "operator": a.batch}
-        times = {}
         for name, f in fns.items():
             jax.block_until_ready(f(shocks[:chunks[name]]))          # compile the timed shape
-            times[name] = float(np.median([time_batch(f, shocks, chunks[name]) for _ in range(a.repeats)]))
 
         def np_loop(fn):
             t0 = time.perf_counter()
@@ -170,8 +169,14 @@ def main():
                 fn(lt + d, lk, lc, th, rho, cols, v)
             return time.perf_counter() - t0
 
-        times["np_dense"] = float(np.median([np_loop(numpy_dense) for _ in range(a.repeats)]))
-        times["np_struct"] = float(np.median([np_loop(numpy_structured) for _ in range(a.repeats)]))
+        # the methods take turns within each repeat, so that a change in the machine's load hits all
+        runs = {name: [] for name in (*fns, "np_dense", "np_struct")}
+        for _ in range(a.repeats):
+            for name, f in fns.items():
+                runs[name].append(time_batch(f, shocks, chunks[name]))
+            runs["np_dense"].append(np_loop(numpy_dense))
+            runs["np_struct"].append(np_loop(numpy_structured))
+        times = {name: float(np.median(r)) for name, r in runs.items()}
         rows.append((n, times, err))
         print(f"N={n}: " + "  ".join(f"{k} {t:.3f}s" for k, t in times.items()) + f"  max diff {err:.1e}", flush=True)
     steal, load1 = steal_share(ticks0, cpu_ticks()), _loadavg()
@@ -186,8 +191,8 @@ def main():
         "largest and the smallest location and J v for a fixed v, where J = ∂ln π_c/∂ln T_c' (exact). "
         f"Dense methods build J (chunks of {a.chunk} shocks); the operator uses diag + rank K "
         "(`cnces.elasticity_operators`, one batch). JAX compiled once before timing; median of "
-        f"{a.repeats} runs of the whole batch. `max diff`: largest absolute gap between all methods' "
-        "outputs on the first two shocks.\n",
+        f"{a.repeats} runs of the whole batch, the methods taking turns within each run. `max diff`: "
+        "largest absolute gap between all methods' outputs on the first two shocks.\n",
         "| N | shocks | NumPy dense loop (s) | NumPy structured loop (s) | jaxecon dense autodiff (s) "
         "| jaxecon dense analytic (s) | jaxecon operator (s) | NumPy dense / operator "
         "| NumPy structured / operator | max diff |",
