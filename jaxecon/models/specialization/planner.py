@@ -64,7 +64,7 @@ from .params import Grid, Params
 from .system import NodeState, borrowing_limit, expected_tables, node_states, shares_from_logits
 from .welfare import policy_value
 
-__all__ = ["PlannerSolution", "PlannerProblem", "solve_planner"]
+__all__ = ["PlannerSolution", "PlannerProblem", "solve_planner", "planner_tables", "jvp_jacobian"]
 
 _MU_TOL = 1e-9
 _VIOL_TOL = 1e-10
@@ -146,6 +146,19 @@ def planner_tables(params, grid, c, q, mu, kn, k):
     cols = ([lam] + [lam * z_next[i] for i in range(I)] + [lam * kn[:, i] ** 2 for i in range(I)]
             + [mu * kn[:, i] ** 2 for i in range(I)])
     return jnp.stack([col.reshape(-1, ns) @ params.P.T for col in cols], axis=-1).reshape(shape + (len(cols),))
+
+
+def jvp_jacobian(f, x):
+    """``(r, J, aux)`` of a struct-of-arrays system ``f(*x) -> (r, aux)`` (lists of arrays of one shape),
+    ``J[a][b] = ∂r_a/∂x_b`` elementwise from one ``jax.jvp`` per unknown (each node's equations depend
+    on its own unknowns only), the form :func:`jaxecon.numerics.newton_soa` takes."""
+    r, aux = f(*x)
+    m = len(x)
+    cols = []
+    for b in range(m):
+        tang = [jnp.ones_like(x[a]) if a == b else jnp.zeros_like(x[a]) for a in range(m)]
+        cols.append(jax.jvp(lambda *xs: f(*xs)[0], list(x), tang)[1])
+    return r, [[cols[b][a] for b in range(m)] for a in range(len(r))], aux
 
 
 class PlannerProblem(TimeIterationProblem):
@@ -247,16 +260,9 @@ class PlannerProblem(TimeIterationProblem):
 
     def _system(self, x, node, regime, tables, jacobian):
         f = lambda *xs: self._equations(list(xs), node, regime, tables)
-        r, aux = f(*x)
         if not jacobian:
-            return r, aux
-        m = len(x)
-        cols = []
-        for b in range(m):
-            tang = [jnp.ones_like(x[a]) if a == b else jnp.zeros_like(x[a]) for a in range(m)]
-            cols.append(jax.jvp(lambda *xs: f(*xs)[0], list(x), tang)[1])
-        J = [[cols[b][a] for b in range(m)] for a in range(m)]
-        return r, J, aux
+            return f(*x)
+        return jvp_jacobian(f, x)
 
     def _solve(self, x, regime, tables, n_iter):
         m = x.shape[1]
