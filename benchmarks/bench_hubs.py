@@ -219,7 +219,7 @@ BLAS batched mat-vecs, one economy at a time; the batch column is its mean time 
 CPU only: no GPU was lent to this task. Where the speed-up comes from: both sides need about the same
 number of outer iterations, but the nested baseline runs ~28 inner sweeps (prices, goods markets) per
 outer step while jaxecon's joint sweep updates everything once; a sweep is bound by reading d^-ϑ
-(J N² numbers, twice) at N = 722, ~21 ms here. The vmapped batch gains little over one-by-one on 2 cores.
+(J N² numbers, twice) at N = 722, 6-21 ms per sweep depending on the load. The vmapped batch gains little over one-by-one on 2 cores.
 
 {table}"""
     if not args.no_record and not args.quick:
