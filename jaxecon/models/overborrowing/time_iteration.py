@@ -34,12 +34,11 @@ with each point's case held at the solution's (:meth:`BianchiProblem.residual`).
 
 from __future__ import annotations
 
-import functools
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, Bool, Float
 
 from ...numerics import Axis, newton
 from ...numerics.time_iteration import (RESULTS, PolicySolution, SweepInfo, TimeIteration, TimeIterationProblem,

@@ -38,16 +38,17 @@ import functools
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array
 
 from ..._checks import is_concrete
 from ...numerics import newton_soa, solve_small_soa
-from ...numerics.time_iteration import (RESULTS, PolicySolution, SweepInfo, TimeIteration, TimeIterationProblem,
+from ...numerics.time_iteration import (RESULTS, SweepInfo, TimeIteration, TimeIterationProblem,
                                          solve_time_iteration)
 from . import primitives as pr
 from .system import NodeState, expected_tables, node_states, node_system, shares_from_logits
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
+from .solution import EquilibriumSolution
 
 __all__ = ["EquilibriumSolution", "solve_equilibrium", "RESULTS", "DEProblem"]
 
@@ -58,110 +59,6 @@ _AA_CALM = 2  # ... and no regime has switched for this many sweeps
 _STALL = 25  # sweeps without a new lowest change before every sweep solves each node fully
 _MAX_STEP = 1.0  # Newton steps in (log c, log q, logits) bounded by 1: at most a factor e per step
 _EDGE_TOL = 1e-9  # b' beyond the bond grid's ends by more than this counts as off the grid
-
-
-class EquilibriumSolution(PolicySolution):
-    """Policies on the grid and convergence diagnostics of :func:`solve_equilibrium`.
-
-    Policy arrays have shape ``(n_b, n_k, ..., n_k, n_s)`` (I−1 share axes; ``(n_b, n_s)`` when
-    I = 1); ``k_next`` has a trailing axis of length I. Under ``vmap`` every field gains a leading
-    batch axis and every diagnostic is per element.
-
-    Attributes:
-        params, grid: the inputs.
-        c, q, eta, b_next, k_next: consumption, capital price, collateral multiplier, bonds and
-            capital shares chosen for next period.
-        binding: nodes where the constraint binds.
-        no_equilibrium: nodes where no equilibrium exists (flagged, see module docstring).
-        feasible: nodes inside the simplex (all True for I <= 2).
-        iterations: time-iteration sweeps performed.
-        max_change: sup-norm of the relative policy change in the last sweep.
-        max_residual: largest Newton residual (relative Euler error) over valid feasible nodes.
-        converged: ``max_change <= tol`` with every node solved and no no-equilibrium node.
-        result: a :class:`jaxecon.numerics.time_iteration.RESULTS` item (``RESULTS[sol.result]`` is
-            its message; ``sol.result == RESULTS.successful`` per element).
-        n_no_equilibrium, n_unsolved: counts of flagged nodes in the last sweep.
-        share_binding: share of feasible nodes where the constraint binds.
-        share_b_low, share_b_high: share of feasible nodes whose b' lies at or beyond the lower /
-            upper end of the bond grid.
-        share_off_grid: share of feasible nodes whose b' leaves the bond grid (without
-            ``Grid.b_extrapolate``): the grid is too narrow, and ``result`` is ``grid_edge``.
-        sweep_newton_steps: Newton steps per node allowed in the (non-final) sweeps at the end:
-            ``newton_sweep_iter``, or ``newton_max_iter`` after a stall (see ``solve_equilibrium``).
-    """
-
-    params: Params
-    grid: Grid
-    c: Float[Array, "..."]
-    q: Float[Array, "..."]
-    eta: Float[Array, "..."]
-    b_next: Float[Array, "..."]
-    k_next: Float[Array, "... I"]
-    binding: Bool[Array, "..."]
-    no_equilibrium: Bool[Array, "..."]
-    feasible: Bool[Array, "..."]
-    max_residual: Float[Array, ""]
-    n_no_equilibrium: Int[Array, ""]
-    n_unsolved: Int[Array, ""]
-    share_binding: Float[Array, ""]
-    share_b_low: Float[Array, ""]
-    share_b_high: Float[Array, ""]
-    share_off_grid: Float[Array, ""]
-    sweep_newton_steps: Int[Array, ""]
-
-    @property
-    def n_industries(self) -> int:
-        return self.k_next.shape[-1]
-
-    @property
-    def axes(self) -> tuple:
-        """The interpolation axes ``(b, k_1..k_{I−1})``."""
-        return state_axes(self.grid, self.n_industries)
-
-    def summary(self) -> str:
-        """A one-paragraph human-readable account of the solve (unbatched solutions)."""
-        lines = [
-            f"time iteration: {RESULTS[self.result]} after {int(self.iterations)} sweeps "
-            f"(sup-norm change {float(self.max_change):.2e}, max Newton residual {float(self.max_residual):.1e})",
-            f"constraint binds at {100 * float(self.share_binding):.1f}% of grid states; "
-            f"no-equilibrium states: {int(self.n_no_equilibrium)}; unsolved: {int(self.n_unsolved)}",
-            f"b' at/below the bond-grid bottom at {100 * float(self.share_b_low):.1f}% of states, "
-            f"at/above the top at {100 * float(self.share_b_high):.1f}%",
-        ]
-        if int(self.sweep_newton_steps) > 1:
-            lines.append(f"Newton steps per node and sweep at the end: {int(self.sweep_newton_steps)} "
-                         "(newton_sweep_iter, or newton_max_iter once a stall switched to full solves per sweep)")
-        stuck = (self.result == RESULTS.max_steps_reached) | (self.result == RESULTS.nonfinite)
-        if int(self.n_unsolved) > 0 or bool(stuck):
-            lines.append("NOT CONVERGED: too few Newton steps per node and sweep, or an unstable iteration; try "
-                         "newton_sweep_iter=3, damping=0.3, or a wider grid")
-        if float(self.share_off_grid) > 0:
-            lines.append(f"OFF THE GRID: b' leaves the bond grid at {100 * float(self.share_off_grid):.1f}% of states; "
-                         "widen the grid (b_min, b_max) or, if the economy has no debt limit, this theta admits no "
-                         "equilibrium on it")
-        if int(self.n_no_equilibrium) > 0:
-            lines.append("NO EQUILIBRIUM where the constraint binds at some states: the fire-sale feedback "
-                         "gain theta*gamma*q/c exceeds one there (lower theta or gamma)")
-        return "\n".join(lines)
-
-    def to_npz(self, path) -> None:
-        """Write the solution (I = 1, 2: exactly the keys listed in issue 6).
-
-        Keys: ``b_grid (n_b,)``, ``k_grid`` (grid of k_1, length 1 when I = 1), ``z (n_s, I)``,
-        ``R (n_s,)``, ``P``, scalars ``alpha beta gamma theta``, ``xi phi delta (I,)``, and
-        ``c q eta b_next (n_b, n_k, n_s)``, ``k_next (n_b, n_k, n_s, I)``. For I = 3 the same keys
-        with two share axes (``k_grid`` is the common axis of k_1 and k_2).
-        """
-        from .io import save_npz
-
-        save_npz(self, path)
-
-    @classmethod
-    def from_npz(cls, path) -> "EquilibriumSolution":
-        """Read a file written by :meth:`to_npz` (diagnostics recomputed where possible)."""
-        from .io import load_npz
-
-        return load_npz(path)
 
 
 # --------------------------------------------------------------------------------------------------
