@@ -37,3 +37,11 @@ from .initial import CZShares, InitialAllocation, cz_machinery_shares, income_sh
 
 __all__ += ["trend_levels", "CZShares", "InitialAllocation", "cz_machinery_shares", "income_share",
             "initial_allocation"]
+
+# the constrained-efficient planner, its optimal taxes and welfare (issue 15)
+from .planner import PlannerSolution, solve_planner
+from .taxes import capital_tax_identity, optimal_taxes, solve_regulated
+from .welfare import evaluate_policy, policy_value, welfare_gain
+
+__all__ += ["PlannerSolution", "solve_planner", "optimal_taxes", "solve_regulated", "capital_tax_identity",
+            "evaluate_policy", "policy_value", "welfare_gain"]

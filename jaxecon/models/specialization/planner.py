@@ -58,7 +58,8 @@ from ..._checks import is_concrete
 from ...numerics import interp_grad, newton_soa, solve_small_soa
 from ...numerics.time_iteration import RESULTS, SweepInfo, TimeIteration, TimeIterationProblem, solve_time_iteration
 from . import primitives as pr
-from .equilibrium import EquilibriumSolution, solve_equilibrium
+from .equilibrium import solve_equilibrium
+from .solution import EquilibriumSolution
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
 from .system import NodeState, borrowing_limit, expected_tables, node_states, shares_from_logits
@@ -107,9 +108,9 @@ class PlannerSolution(EquilibriumSolution):
         import numpy as np
 
         from ...reporting import atomic_write_bytes
-        from .io import save_npz
+        from .solution import _save_npz
 
-        save_npz(self, path)  # validates and writes the DE keys
+        _save_npz(self, path)  # validates and writes the DE keys
         with np.load(path) as f:
             data = {k: f[k] for k in f.files}
         extra = {"v": np.asarray(self.v), "mu": np.asarray(self.mu)}

@@ -36,7 +36,8 @@ import numpy as np
 from ...numerics import interp_grad
 from ...numerics.time_iteration import RESULTS, TimeIteration, solve_time_iteration
 from . import primitives as pr
-from .equilibrium import DEProblem, EquilibriumSolution, _initial_policies, _levels, _x_from
+from .equilibrium import DEProblem, _initial_policies, _levels, _x_from
+from .solution import EquilibriumSolution
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
 from .planner import jvp_jacobian

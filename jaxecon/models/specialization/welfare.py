@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from ...numerics.lottery import lottery
-from .equilibrium import EquilibriumSolution
+from .solution import EquilibriumSolution
 from .grid import grid_states, state_axes
 
 __all__ = ["policy_value", "evaluate_policy", "welfare_gain", "homothetic_utility"]
