@@ -28,9 +28,14 @@ each repeat.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+
+# NumPy's BLAS on one thread (before NumPy loads it; override by setting the variable): on a shared
+# 2-core machine its default two threads, competing with other processes, ran the dense loop 5x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import equinox as eqx
 import jax
@@ -185,7 +190,9 @@ def main():
         f"Script `benchmarks/bench_cnces.py`; {machine_line()}; float64; CPU only (no GPU for this task). "
         f"Shared, busy 2-core machine: 1-minute load average {load0} at the start and {load1} at the end "
         f"of the run (other processes competing for the two cores), {100 * steal:.0f}% of the CPU time "
-        "stolen by other guests.\n",
+        f"stolen by other guests. NumPy's BLAS ran on {os.environ.get('OPENBLAS_NUM_THREADS', 'default')} "
+        "thread(s) (`OPENBLAS_NUM_THREADS`; its default two threads, oversubscribed on this machine, ran "
+        "the dense loop about 5x slower); JAX used its own thread pool.\n",
         f"K = 8 occupations; {a.batch} random shocks to ln t_ck per N (sd 0.05). Per shock: π_c and, at the "
         "shocked parameters, the own elasticities diag(J), the cross column sums, the columns of the "
         "largest and the smallest location and J v for a fixed v, where J = ∂ln π_c/∂ln T_c' (exact). "
