@@ -75,6 +75,10 @@ def test_walras_and_balanced_trade(seed, eta, tau):
     assert float(e.trade_residual) < 1e-11
     np.testing.assert_allclose(e.exports.sum(), e.imports.sum(), rtol=1e-11)
     np.testing.assert_allclose(e.L.sum(), 1.0, rtol=0, atol=1e-11)
+    # the O(I) industry aggregates agree with the C x I arrays
+    np.testing.assert_allclose(e.L.sum(0), e.L_industry, rtol=1e-11)
+    np.testing.assert_allclose(e.exports_ic.sum(0), e.exports, rtol=1e-11)
+    np.testing.assert_allclose(e.imports_ic.sum(0), e.imports, rtol=1e-11)
 
 
 def test_homogeneity_scales_only_prices():
@@ -97,6 +101,34 @@ def test_baseline_reproduces_employment_and_import_penetration():
         np.testing.assert_allclose(e.imports.sum() / b.params.markup, 0.2, rtol=1e-12)
         np.testing.assert_allclose(e.w_star, 1.0, rtol=1e-12)
         assert float(b.params.tau) > 1
+        # uniform import penetration: every industry's import share of Home spending is the target
+        spend = e.p ** (1 - b.params.sigma) * e.P ** (b.params.sigma - 1) * b.params.markup
+        np.testing.assert_allclose(e.imports / spend, 0.2, rtol=1e-11)
+        np.testing.assert_allclose(np.mean(np.log(np.asarray(b.params.z_star))), 0.0, atol=1e-12)
+    common = calibrate_baseline(E, import_penetration=0.2, foreign_size=2.0, uniform_penetration=False)
+    np.testing.assert_allclose(common.params.z_star, 1.0)
+    np.testing.assert_allclose(common.equilibrium.imports.sum() / common.params.markup, 0.2, rtol=1e-12)
+    np.testing.assert_allclose(common.equilibrium.L, E / E.sum(), rtol=0, atol=1e-14)
+
+
+def test_baseline_at_other_eta_is_the_calibration():
+    """baseline_params_at_eta (closed form) equals calibrating afresh at that η."""
+    from jaxecon.models.clusters import baseline_params_at_eta
+
+    E = _employment()
+    b1, b2 = calibrate_baseline(E, eta=0.05), calibrate_baseline(E, eta=0.2)
+    moved = baseline_params_at_eta(b1.params, b1.target_L, 0.2)
+    np.testing.assert_allclose(moved.z, b2.params.z, rtol=1e-12)
+    np.testing.assert_allclose(solve(moved).L, E / E.sum(), rtol=0, atol=1e-13)
+
+
+def test_feasible_import_changes_clips_only_infeasible_falls():
+    from jaxecon.models.clusters import feasible_import_changes
+
+    M = jnp.array([1.0, 2.0, 3.0])
+    dM, n = feasible_import_changes(M, jnp.array([-0.5, -5.0, 4.0]), floor=0.1)
+    np.testing.assert_allclose(dM, [-0.5, -1.8, 4.0])
+    assert int(n) == 1
 
 
 def test_shock_reproduces_target_import_changes():

@@ -24,6 +24,8 @@ balanced trade are not imposed: they hold by Walras' law at the fixed point and 
 
 from __future__ import annotations
 
+import io
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -164,7 +166,6 @@ class Equilibrium(eqx.Module):
         arrays = dict(sigma=pr.sigma, rho=pr.rho, eta=pr.eta, tau=pr.tau, L_star=pr.L_star, w_star=self.w_star,
                       z=pr.z, mu=pr.mu, L=self.L, z_star=pr.z_star, p=self.p, p_star=self.p_star, P=self.P,
                       P_star=self.P_star)
-        import io
         buf = io.BytesIO()
         np.savez(buf, **{k: np.asarray(arrays[k], dtype=np.float64) for k in NPZ_KEYS})
         atomic_write_bytes(path, buf.getvalue())
@@ -270,12 +271,12 @@ def _outcomes(params: Params, lb, x, k: _Consts, fp, resid, converged) -> Equili
     r = k.rho
     lp, lps, lw = _split(x)
     L = jnp.exp(lb + q["lA"][None, :] / q["kappa"])  # D7 (0 where μ = 0)
-    L_i = jnp.sum(L, axis=0)
+    L_i = jnp.exp(k.log_B + q["lA"] / q["kappa"])  # Σ_c L_ic = B_i A_i^(1/κ), O(I): batches of aggregates skip C x I
     imports = jnp.exp((1.0 - r) * (k.log_tau + q["lpF"]) + q["lH"])
     # exports_ic = m L_ic τ^(1−ρ) H*_i / A_i  (the Foreign part of revenue_ic, D4-D5)
     ex_share = jnp.exp((1.0 - r) * k.log_tau + q["lHs"] - q["lA"])
     exports_ic = jnp.exp(q["lm"]) * L * ex_share[None, :]
-    exports = jnp.sum(exports_ic, axis=0)
+    exports = jnp.exp(q["lm"]) * L_i * ex_share
     imports_ic = L / L_i[None, :] * imports[None, :]
     tot_m = jnp.sum(imports)
     return Equilibrium(
@@ -293,6 +294,8 @@ def _tangent_solve(g, y):
 
 
 class _Diag(eqx.Module):
+    """Diagnostics of the forward solve handed to :func:`_outcomes`."""
+
     iterations: Array
     outer_residual: Array
 
