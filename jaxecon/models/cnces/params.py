@@ -13,13 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
-from ..._checks import check_finite, check_in_range, check_ndim, check_positive
+from ..._checks import as_float, check_finite, check_in_range, check_ndim, check_positive
 
 __all__ = ["Params"]
-
-
-def _as_float(x):
-    return jnp.asarray(x, dtype=float)
 
 
 class Params(eqx.Module):
@@ -42,11 +38,11 @@ class Params(eqx.Module):
     scale of all T_k); :func:`jaxecon.models.cnces.normalize` picks the canonical representative.
     """
 
-    t_ck: Float[Array, "N K"] = eqx.field(converter=_as_float)
-    T_k: Float[Array, " K"] = eqx.field(converter=_as_float)
-    T_c: Float[Array, " N"] = eqx.field(converter=_as_float)
-    theta: Float[Array, ""] = eqx.field(converter=_as_float)
-    rho: Float[Array, "..."] = eqx.field(converter=_as_float)
+    t_ck: Float[Array, "N K"] = eqx.field(converter=as_float)
+    T_k: Float[Array, " K"] = eqx.field(converter=as_float)
+    T_c: Float[Array, " N"] = eqx.field(converter=as_float)
+    theta: Float[Array, ""] = eqx.field(converter=as_float)
+    rho: Float[Array, "..."] = eqx.field(converter=as_float)
 
     def __check_init__(self):
         check_ndim(self.t_ck, "t_ck", 2)
