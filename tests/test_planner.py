@@ -234,3 +234,19 @@ def test_batched_equals_separate():
         assert bool(batch.converged[j])
         np.testing.assert_allclose(np.asarray(batch.c[j]), np.asarray(sp.c), rtol=1e-9, atol=1e-12)
         np.testing.assert_allclose(np.asarray(batch.v[j]), np.asarray(sp.v), rtol=1e-9)
+
+
+def test_planner_euler_errors_off_the_grid(one):
+    """The planner's conditions at random off-grid states (consistent allocation) are as accurate
+    as the DE's Euler equations on the same grid."""
+    from jaxecon.models.specialization import euler_errors
+    from jaxecon.models.specialization.planner import planner_euler_errors
+
+    de, sp = one
+    e_sp = planner_euler_errors(sp, jax.random.key(1), 2000)
+    e_de = euler_errors(de, jax.random.key(1), 2000)
+    assert e_sp["bond"]["mean_log10"] < -3.5 and e_sp["price"]["mean_log10"] < -3.5
+    assert e_sp["bond"]["mean_log10"] < e_de["bond"]["mean_log10"] + 0.3
+    assert e_sp["collateral"]["max_log10"] < -10
+    with pytest.raises(ValueError, match="PlannerSolution"):
+        planner_euler_errors(de, jax.random.key(1), 10)

@@ -39,9 +39,9 @@ __all__ += ["trend_levels", "CZShares", "InitialAllocation", "cz_machinery_share
             "initial_allocation"]
 
 # the constrained-efficient planner, its optimal taxes and welfare (issue 15)
-from .planner import PlannerSolution, solve_planner
+from .planner import PlannerSolution, planner_euler_errors, solve_planner
 from .taxes import capital_tax_identity, optimal_taxes, solve_regulated
 from .welfare import evaluate_policy, policy_value, welfare_gain
 
-__all__ += ["PlannerSolution", "solve_planner", "optimal_taxes", "solve_regulated", "capital_tax_identity",
+__all__ += ["PlannerSolution", "solve_planner", "planner_euler_errors", "optimal_taxes", "solve_regulated", "capital_tax_identity",
             "evaluate_policy", "policy_value", "welfare_gain"]

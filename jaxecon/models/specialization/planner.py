@@ -65,7 +65,7 @@ from .params import Grid, Params
 from .system import NodeState, borrowing_limit, expected_tables, node_states, shares_from_logits
 from .welfare import policy_value
 
-__all__ = ["PlannerSolution", "PlannerProblem", "solve_planner", "planner_tables", "jvp_jacobian"]
+__all__ = ["PlannerSolution", "PlannerProblem", "solve_planner", "planner_euler_errors", "planner_tables", "jvp_jacobian"]
 
 _MU_TOL = 1e-9
 _VIOL_TOL = 1e-10
@@ -430,3 +430,94 @@ def solve_planner(
     return _solve(params, grid, pol0, jnp.asarray(tol, float), jnp.asarray(damping, float),
                   jnp.asarray(newton_tol, float), jnp.asarray(max_iter, dtype=int), jnp.asarray(int(newton_max_iter)),
                   jnp.asarray(int(newton_sweep_iter)), n_halvings=int(n_halvings), anderson=int(anderson))
+
+
+def _planner_errors(sp, b, k, s):
+    from .policy import allocation_at
+
+    p = sp.params
+    I = sp.n_industries
+    ns = p.n_states
+    n = b.shape[0]
+    gamma, beta, alpha, theta = p.gamma, p.beta, p.alpha, pr.finite_theta(p)
+    with_mu = eqx.tree_at(lambda t: t.eta, sp, sp.mu)  # the same interpolation for μ as for H
+    today = allocation_at(sp, b, k, s)
+    c, q, H, bn, kn = today["c"], today["q"], today["eta"], today["b_next"], today["k_next"]
+    mu = jnp.maximum(allocation_at(with_mu, b, k, s)["eta"], 0.0)
+    R, Pr = p.R[s], p.P[s]
+    c = jnp.maximum(c, 1e-12)
+    up = pr.marginal_utility(p, c)
+
+    def tomorrow(bn_, kred):
+        """Tomorrow's consistent allocation at (b', k', s') for every s', and M(b', k')."""
+        kf = jnp.stack(list(kred) + [1.0 - sum(kred) if I > 1 else jnp.ones_like(bn_)], axis=-1)
+        bb, kk = jnp.repeat(bn_, ns), jnp.repeat(kf, ns, axis=0)
+        ss = jnp.tile(jnp.arange(ns, dtype=jnp.int32), n)
+        t = allocation_at(sp, bb, kk, ss)
+        m = jnp.maximum(allocation_at(with_mu, bb, kk, ss)["eta"], 0.0).reshape(n, ns)
+        cn, qn, Hn = (jnp.maximum(t["c"], 1e-12).reshape(n, ns), t["q"].reshape(n, ns), t["eta"].reshape(n, ns))
+        knn = t["k_next"].reshape(n, ns, I)
+        upn = pr.marginal_utility(p, cn)
+        kq = kf[:, None, :]
+        div = qn + jnp.sum(kq * (pr.private_mpk(p, p.z[None], kq) - pr.adj_cost_d1(p, kq, knn)), axis=-1)
+        M = beta * jnp.sum(Pr * (upn * div + theta * qn * Hn), axis=1)
+        qtn = qn + jnp.sum(knn * pr.adj_cost_d2(p, kq, knn), axis=-1)
+        lam = upn + m * theta * gamma * qtn / cn
+        mpk_soc = (alpha + p.xi) * p.z[None] * kq ** (alpha + p.xi - 1.0)
+        vk = lam[..., None] * (mpk_soc - pr.adj_cost_d1(p, kq, knn)) + (m * theta)[..., None] * p.phi * knn**2 / kq**2
+        return M, (jnp.sum(Pr * lam, axis=1), jnp.sum(Pr[..., None] * vk, axis=1))
+
+    kred = [kn[:, j] for j in range(I - 1)]
+    zero = jnp.zeros_like(bn)
+    M, M_b, (e_lam, e_vk) = jax.jvp(tomorrow, (bn, kred), (jnp.ones_like(bn), [zero] * (I - 1)), has_aux=True)
+    qt = M / up
+    # bond (eq. 24): u'(c) = βR E[Λ'] + μ(1 + Rθ M_b'/u'(c)) − μθγq̃/c, in consumption units
+    u_implied = beta * R * e_lam + mu * (1.0 + R * theta * M_b / up) - mu * theta * gamma * qt / c
+    bond = jnp.abs(1.0 - pr.inverse_marginal_utility(p, jnp.maximum(u_implied, 1e-300)) / c)
+    # implementability: the interpolated q against M/u'(c) − Σ k'Φ2
+    phi2 = pr.adj_cost_d2(p, k, kn)
+    q_impl = qt - jnp.sum(kn * phi2, axis=1)
+    price = jnp.abs(q / q_impl - 1.0)
+    out = {"bond": bond, "price": price}
+    if I > 1:
+        DM = [jax.jvp(lambda *kr: tomorrow(bn, list(kr))[0], tuple(kred),
+                      tuple(jnp.ones_like(bn) if l == j else zero for l in range(I - 1)))[1] for j in range(I - 1)]
+        lam_now = up + mu * theta * gamma * qt / c
+        extra = kn * p.phi / k
+        errs = []
+        for j in range(I - 1):
+            lhs = (lam_now * (phi2[:, j] - phi2[:, -1]) + mu * theta * (phi2[:, j] + extra[:, j] - phi2[:, -1] - extra[:, -1])
+                   - mu * theta * DM[j] / up)
+            errs.append(jnp.abs(lhs - beta * (e_vk[:, j] - e_vk[:, -1])) / (up * qt))
+        out["portfolio"] = jnp.stack(errs, axis=1)
+    th = pr.finite_theta(p)
+    out["collateral"] = jnp.where(jnp.isfinite(p.theta), jnp.maximum(0.0, -bn / R - th * q) / (1.0 + th * q), 0.0)
+    return out
+
+
+def planner_euler_errors(solution: PlannerSolution, key, n: int = 10_000) -> dict:
+    """The planner's optimality conditions at ``n`` random off-grid states (DESIGN.md "Accuracy":
+    :func:`.accuracy.random_states`, the consistent allocation of :func:`.policy.allocation_at`; μ
+    interpolated like η). Tomorrow's ``c', q', μ', H', k''`` are that allocation at ``(b', k', s')``;
+    ``M`` and its derivatives (the Ω terms) by ``jax.jvp`` through it. Errors (mean and max log10,
+    floored at 1e-17):
+
+    - ``bond``: eq. 24 in consumption units, ``|1 − u'^{-1}(βR E[Λ'] + μ(1 + Rθ M_b'/u') − μθγq̃/c)/c|``;
+    - ``portfolio`` (I > 1): the share condition (module docstring) over ``u'(c) q̃``;
+    - ``price``: the interpolated ``q`` against the implementability constraint, ``|q/q(M) − 1|``;
+    - ``collateral``: ``max(0, −b'/R − θq)/(1 + θq)``.
+
+    Returns ``{name: {"mean_log10", "max_log10"}}`` plus ``"raw"``.
+    """
+    from .accuracy import random_states
+
+    if not isinstance(solution, PlannerSolution):
+        raise ValueError("planner_euler_errors needs a PlannerSolution (use euler_errors for the DE)")
+    b, k, s = random_states(solution, key, int(n))
+    raw = jax.jit(_planner_errors)(solution, b, k, s)
+    out = {}
+    for name, v in raw.items():
+        lv = jnp.log10(jnp.maximum(jnp.asarray(v), 1e-17))
+        out[name] = {"mean_log10": float(lv.mean()), "max_log10": float(lv.max())}
+    out["raw"] = raw
+    return out
