@@ -41,7 +41,12 @@ __all__ += ["trend_levels", "CZShares", "InitialAllocation", "cz_machinery_share
 # the constrained-efficient planner, its optimal taxes and welfare (issue 15)
 from .planner import PlannerSolution, planner_euler_errors, solve_planner
 from .taxes import capital_tax_identity, optimal_taxes, solve_regulated
-from .welfare import evaluate_policy, policy_value, welfare_gain
+from .welfare import evaluate_policy, policy_value, simulated_comparison, welfare_gain
 
 __all__ += ["PlannerSolution", "solve_planner", "planner_euler_errors", "optimal_taxes", "solve_regulated", "capital_tax_identity",
-            "evaluate_policy", "policy_value", "welfare_gain"]
+            "evaluate_policy", "policy_value", "welfare_gain", "simulated_comparison"]
+from .calibration import (SpecializationCalibration, calibrate_moments, calibrate_two_industry, fire_sale_gain,
+                          largest_well_posed_theta, load_calibration)
+
+__all__ += ["SpecializationCalibration", "calibrate_moments", "calibrate_two_industry", "fire_sale_gain",
+            "largest_well_posed_theta", "load_calibration"]
