@@ -184,23 +184,12 @@ def main(argv=None) -> int:
     t_grad = t_grad_c = float("nan")
     try:
         from jaxecon.data import load_adh
-        import pandas as pd
 
         adh = load_adh()
-        sic = d.sic87dd
-        data = cl.ShockData(
-            g1=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 1990)),
-            g2=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 2000)),
-            g_other1=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 1990, column="g")),
-            g_other2=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 2000, column="g")),
-            E_manuf=jnp.asarray(d.employment.sum()), total_employment=jnp.asarray(d.total_employment),
-            pop1=jnp.asarray(adh.population[1990]), pop2=jnp.asarray(adh.population[2000]),
-            units=jnp.asarray(float(P0.markup) / cl.SHIPMENTS_PER_WORKER))
-        ex = adh.exposure
-        w = jnp.asarray(np.concatenate([ex[ex.year == y].wei.to_numpy() for y in (1990, 2000)]))
-        codes, u = pd.factorize(np.concatenate([ex[ex.year == y].clus.to_numpy() for y in (1990, 2000)]))
+        data = cl.adh_shock_data(adh, d, P0.markup)
+        w, codes, n_cl = cl.adh_panel_weights(adh)
         vg = jax.jit(jax.value_and_grad(lambda eta: cl.column1_coefficient(
-            cl.baseline_params_at_eta(P0, base.target_L, eta), data, w, jnp.asarray(codes), len(u))[0]))
+            cl.baseline_params_at_eta(P0, base.target_L, eta), data, w, codes, n_cl)[0]))
         t = time.perf_counter(); jax.block_until_ready(vg(0.1)); t_grad_c = time.perf_counter() - t
         t_grad, _ = _timeit(lambda: vg(0.1), a.repeats)
     except FileNotFoundError:

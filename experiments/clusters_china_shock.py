@@ -98,15 +98,7 @@ def main(argv=None) -> int:
     d = cl.cluster_data(adh.path)
     base = cl.calibrate_baseline(d.employment, eta=args.eta)
     P0 = base.params
-    sic = d.sic87dd
-    data = cl.ShockData(
-        g1=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 1990)),
-        g2=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 2000)),
-        g_other1=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 1990, column="g")),
-        g_other2=jnp.asarray(cl.adh_import_changes(adh.shocks, sic, 2000, column="g")),
-        E_manuf=jnp.asarray(d.employment.sum()), total_employment=jnp.asarray(d.total_employment),
-        pop1=jnp.asarray(adh.population[1990]), pop2=jnp.asarray(adh.population[2000]),
-        units=jnp.asarray(float(P0.markup) / cl.SHIPMENTS_PER_WORKER))
+    data = cl.adh_shock_data(adh, d, P0.markup)
     steps.update()
 
     # --- main run: baseline and both periods ---------------------------------------------------------
@@ -160,17 +152,15 @@ def main(argv=None) -> int:
     target = res_r["ADH (1)"]
     ii = None
     if not args.skip_ii:
-        n = 2 * len(adh.czones)
-        w = jnp.asarray(mod["wei"].to_numpy())
-        codes, uniq = pd.factorize(mod["clus"])
-        ii = cl.estimate_eta(P0, base.target_L, float(target.params["x"]), float(target.se["x"]), data, w,
-                             jnp.asarray(codes), len(uniq), eta0=args.eta)
+        w, codes, n_cl = cl.adh_panel_weights(adh)
+        ii = cl.estimate_eta(P0, base.target_L, float(target.params["x"]), float(target.se["x"]), data, w, codes,
+                             n_cl, eta0=args.eta)
         # recovery check: the model's own coefficient at a known η as the target
         eta_true = 0.15
         b_true = float(cl.column1_coefficient(cl.baseline_params_at_eta(P0, base.target_L, eta_true), data, w,
-                                              jnp.asarray(codes), len(uniq))[0])
-        ii_check = cl.estimate_eta(P0, base.target_L, b_true, float(target.se["x"]), data, w, jnp.asarray(codes),
-                                   len(uniq), eta0=args.eta)
+                                              codes, n_cl)[0])
+        ii_check = cl.estimate_eta(P0, base.target_L, b_true, float(target.se["x"]), data, w, codes, n_cl,
+                                   eta0=args.eta)
     steps.update()
 
     # --- figure ---------------------------------------------------------------------------------------
@@ -243,8 +233,8 @@ def main(argv=None) -> int:
         rep += ["## Indirect inference of η (gradient through the equilibria and the 2SLS, optax L-BFGS)", "",
                 f"Target: real ADH column (1) coefficient {target.params['x']:.4f} (SE {target.se['x']:.4f}).",
                 f"Estimate: η = {float(ii['eta']):.4f} (delta-method SE {float(ii['se']):.4f}); model coefficient at the"
-                f" estimate {float(ii['coef']):.4f}, dβ/dη = {float(ii['slope']):.3f}; {ii['result'].summary()}"
-                f"{'; AT THE EDGE of [0, 0.95/(ρ-1)]' if ii['at_edge'] else ''}.",
+                f" estimate {float(ii['coef']):.4f}, dβ/dη = {float(ii['slope']):.3f}; optimizer: {ii['result'].summary()};"
+                f" {'AT THE EDGE of [0, 0.95/(ρ-1)]: NOT an interior estimate (converged = False)' if ii['at_edge'] else 'interior estimate'}.",
                 f"On [0, 0.95/(ρ-1)] the model's column (1) coefficient runs from {lo:.3f} to {hi:.3f} (sweep above), so"
                 f" {'the real coefficient is outside what the model attains: η is not identified by this target here' if not (min(lo, hi) <= target.params['x'] <= max(lo, hi)) else 'the target is attainable'}."
                 " Reasons: Home labor is fixed and fully employed in tradables (no exit from manufacturing, the"

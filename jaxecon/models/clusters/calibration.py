@@ -90,59 +90,47 @@ def _check_employment(employment) -> np.ndarray:
     return E
 
 
+def _baseline_prices(d, lzs, ltau, sigma, rho, L_star):
+    """Prices at w* = 1 given D_i = e^d (D2-D3) and the aggregates of D4: (ln p_i^(1−ρ), ln(τ p^F)^(1−ρ), pieces)."""
+    n = d.shape[0]
+    lzs = jnp.broadcast_to(lzs, (n,))
+    k = _Consts(sigma=sigma, rho=rho, eta=jnp.zeros(()), log_tau=ltau, L_star=L_star, log_B=jnp.zeros(n),
+                log_zs=lzs)
+    lf = (1.0 - rho) * (ltau + jnp.log(rho / (rho - 1.0)) - lzs)  # ln (τ p^F_i)^(1−ρ), p^F = m / z*
+    lu = jnp.logaddexp(d, lf)
+    lps = jnp.logaddexp((1.0 - rho) * ltau + d, lf - (1.0 - rho) * ltau) / (1.0 - rho)
+    q = _pieces(jnp.concatenate([lu / (1.0 - rho), lps, jnp.zeros(1)]), k)
+    return lu, lf, q
+
+
 def _calibration_residual(u, args):
-    """Residuals of the baseline's I + 1 equations (module docstring) at u = (ln D, ln τ)."""
-    sigma, rho, L_star, log_Li, ip = args
+    """Common z*_i = 1: residuals at u = (ln D, ln τ) of employment L_i = D_i A_i / m (I) and the aggregate
+    import share Σ_i imports_i / X (1)."""
+    sigma, rho, L_star, log_Li, log_ip = args
     n = log_Li.shape[0]
     d, ltau = u[:n], u[n]
-    lzs = jnp.zeros(())
-    k = _Consts(sigma=sigma, rho=rho, eta=jnp.zeros(()), log_tau=ltau, L_star=L_star, log_B=jnp.zeros(n),
-                log_zs=jnp.full(n, lzs))
-    lm = jnp.log(rho / (rho - 1.0))
-    lpF = lm - lzs  # w* = 1
-    lp = jnp.logaddexp(d, (1.0 - rho) * (ltau + lpF)) / (1.0 - rho)  # D2 given D_i
-    lps = jnp.logaddexp((1.0 - rho) * ltau + d, (1.0 - rho) * lpF) / (1.0 - rho)  # D3
-    q = _pieces(jnp.concatenate([lp, lps, jnp.zeros(1)]), k)
-    r_emp = d + q["lA"] - lm - log_Li  # L_i = D_i A_i / m
-    lM = (1.0 - rho) * (ltau + lpF) + q["lH"]  # ln imports_i
-    r_ip = jax.nn.logsumexp(lM) - lm - jnp.log(ip)
+    lu, lf, q = _baseline_prices(d, jnp.zeros(()), ltau, sigma, rho, L_star)
+    r_emp = d + q["lA"] - q["lm"] - log_Li
+    r_ip = jax.nn.logsumexp(lf + q["lH"]) - q["lm"] - log_ip  # imports_i = (τ p^F_i)^(1−ρ) H_i
     return jnp.concatenate([r_emp, r_ip[None]])
 
 
-@functools.partial(jax.jit, static_argnames="tol")
-def _root(u0, args, tol):
-    sol = optx.root_find(_calibration_residual, optx.Newton(rtol=0.0, atol=tol), u0, args, max_steps=100,
-                         throw=False)
-    res = jnp.max(jnp.abs(_calibration_residual(sol.value, args)))
-    return sol.value, res, sol.result == optx.RESULTS.successful
-
-
 def _uniform_residual(u, args):
-    """Residuals at u = (ln D, ln z*, ln τ): employment (I), import penetration in every industry (I),
-    and the normalization mean(ln z*) = 0 (the common scale of all productivities, module docstring)."""
+    """Residuals at u = (ln D, ln z*, ln τ): employment (I), the import share of Home's spending in every
+    industry, (τ p^F_i)^(1−ρ) / p_i^(1−ρ) (I), and the normalization mean(ln z*) = 0 (module docstring).
+    Balanced trade (D6) is implied (Walras: Σ L_i = 1 is among the targets)."""
     sigma, rho, L_star, log_Li, log_ip = args  # log_ip: (I,) target ln import shares
     n = log_Li.shape[0]
     d, lzs, ltau = u[:n], u[n:2 * n], u[2 * n]
-    k = _Consts(sigma=sigma, rho=rho, eta=jnp.zeros(()), log_tau=ltau, L_star=L_star, log_B=jnp.zeros(n),
-                log_zs=lzs)
-    lm = jnp.log(rho / (rho - 1.0))
-    lpF = lm - lzs  # w* = 1
-    lu = jnp.logaddexp(d, (1.0 - rho) * (ltau + lpF))
-    lp = lu / (1.0 - rho)
-    lps = jnp.logaddexp((1.0 - rho) * ltau + d, (1.0 - rho) * lpF) / (1.0 - rho)
-    q = _pieces(jnp.concatenate([lp, lps, jnp.zeros(1)]), k)
-    r_emp = d + q["lA"] - lm - log_Li
-    # import share of Home's spending on i: (τ p^F_i)^(1−ρ) / p_i^(1−ρ)
-    r_ip = (1.0 - rho) * (ltau + lpF) - lu - log_ip
-    # balanced trade (D6) is implied (Walras, Σ L_i = 1 is among the targets)
-    return jnp.concatenate([r_emp, r_ip, jnp.mean(lzs)[None]])
+    lu, lf, q = _baseline_prices(d, lzs, ltau, sigma, rho, L_star)
+    r_emp = d + q["lA"] - q["lm"] - log_Li
+    return jnp.concatenate([r_emp, lf - lu - log_ip, jnp.mean(lzs)[None]])
 
 
-@functools.partial(jax.jit, static_argnames="tol")
-def _root_uniform(u0, args, tol):
-    sol = optx.root_find(_uniform_residual, optx.Newton(rtol=0.0, atol=tol), u0, args, max_steps=100,
-                         throw=False)
-    res = jnp.max(jnp.abs(_uniform_residual(sol.value, args)))
+@functools.partial(jax.jit, static_argnames=("fn", "tol"))
+def _root(fn, u0, args, tol):
+    sol = optx.root_find(fn, optx.Newton(rtol=0.0, atol=tol), u0, args, max_steps=100, throw=False)
+    res = jnp.max(jnp.abs(fn(sol.value, args)))
     return sol.value, res, sol.result == optx.RESULTS.successful
 
 
@@ -174,7 +162,7 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
     L_i = L.sum(axis=0)
     mu = L / L_i
     args = (jnp.asarray(sigma, float), jnp.asarray(rho, float), jnp.asarray(foreign_size, float),
-            jnp.log(jnp.asarray(L_i)), jnp.asarray(import_penetration, float))
+            jnp.log(jnp.asarray(L_i)), jnp.log(jnp.asarray(import_penetration, float)))
     m = rho / (rho - 1.0)
     n = L_i.shape[0]
     for tau0 in (2.0, 1.3, 4.0):
@@ -182,7 +170,7 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
         f = (tau0 * m) ** (1.0 - rho)
         u0 = jnp.concatenate([jnp.log(L_i * n * f * (1.0 - import_penetration) / import_penetration),
                               jnp.log(tau0) * jnp.ones(1)])
-        u, res, ok = _root(u0, args, tol)
+        u, res, ok = _root(_calibration_residual, u0, args, tol)
         if np.isfinite(float(res)) and float(res) <= 1e3 * tol:
             break
     n = L_i.shape[0]
@@ -199,7 +187,7 @@ def calibrate_baseline(employment, *, sigma: float = 3.0, rho: float = 5.0, eta:
         log_s0 = (1.0 - r_) * (u[2 * n] + lpF0) - jnp.logaddexp(u[:n], (1.0 - r_) * (u[2 * n] + lpF0))
         for t in (0.25, 0.5, 0.75, 1.0):
             log_ip = (1.0 - t) * log_s0 + t * np.log(import_penetration)
-            u, res, ok = _root_uniform(u, args[:4] + (log_ip,), tol)
+            u, res, ok = _root(_uniform_residual, u, args[:4] + (log_ip,), tol)
             if not np.isfinite(res):
                 break
         if not np.isfinite(res) or float(res) > 1e3 * tol:

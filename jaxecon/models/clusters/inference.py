@@ -27,7 +27,8 @@ from .equilibrium import Equilibrium, solve_equilibrium
 from .params import eta_bound
 from .shock import china_shock, feasible_import_changes
 
-__all__ = ["ShockData", "cz_outcomes", "simulate_periods", "column1_coefficient", "estimate_eta"]
+__all__ = ["ShockData", "cz_outcomes", "simulate_periods", "column1_coefficient", "estimate_eta", "adh_shock_data",
+           "adh_panel_weights"]
 
 
 class ShockData(NamedTuple):
@@ -101,7 +102,7 @@ def column1_coefficient(params, data: ShockData, weights, cluster, n_clusters):
 
 
 def estimate_eta(base_params, target_L, target_coef, target_se, data: ShockData, weights, cluster, n_clusters,
-                 *, eta0: float = 0.1, max_steps: int = 25, eta_max_frac: float = 0.95):
+                 *, eta0: float = 0.1, max_steps: int = 15, eta_max_frac: float = 0.95):
     """Indirect inference: the η at which the model's column (1) coefficient equals ``target_coef``.
 
     η = η̄ sigmoid(θ) with η̄ = ``eta_max_frac``/(ρ−1) (inside the stability bound; the shock inversions
@@ -110,8 +111,9 @@ def estimate_eta(base_params, target_L, target_coef, target_se, data: ShockData,
     equilibria (implicit) and the 2SLS. Delta-method SE: se(η) = target_se / |dβ/dη| (the model is
     deterministic given the data's shocks, so the only sampling noise is the data coefficient's).
 
-    Returns dict(eta, se, coef, slope, result, at_edge): ``at_edge`` when η̂ is within 1% of 0 or η̄ (the
-    target is then outside what the model attains on [0, η̄]; ``result.converged`` is False).
+    Returns dict(eta, se, coef, slope, result, at_edge, converged): ``at_edge`` when η̂ is within 1% of 0 or
+    η̄ (the target is then outside what the model attains on [0, η̄], and the sigmoid's flat tail can
+    satisfy the optimizer's gradient test); ``converged`` = the optimizer converged and not ``at_edge``.
     """
     bound = eta_max_frac * eta_bound(base_params.rho)
 
@@ -127,4 +129,38 @@ def estimate_eta(base_params, target_L, target_coef, target_se, data: ShockData,
     eta = bound * jax.nn.sigmoid(res.params)
     b, slope = jax.jit(jax.value_and_grad(beta))(eta)
     at_edge = (eta < 0.01 * bound) | (eta > 0.99 * bound)
-    return dict(eta=eta, se=target_se / jnp.abs(slope), coef=b, slope=slope, result=res, at_edge=bool(at_edge))
+    return dict(eta=eta, se=target_se / jnp.abs(slope), coef=b, slope=slope, result=res, at_edge=bool(at_edge),
+                converged=bool(res.converged) and not bool(at_edge))
+
+
+def adh_shock_data(adh, data, markup, *, shipments_per_worker: float | None = None) -> ShockData:
+    """:class:`ShockData` of both ADH periods for the model's industries and CZs.
+
+    Args:
+        adh: :class:`jaxecon.data.ADHData`; data: the :class:`ClusterData` calibrated to (its ``sic87dd``,
+            employment and total employment); markup: the model's m = ρ/(ρ−1);
+        shipments_per_worker: k$ per worker for the unit conversion (default ``SHIPMENTS_PER_WORKER``).
+    """
+    from .calibration import SHIPMENTS_PER_WORKER
+    from .shock import adh_import_changes
+
+    s = SHIPMENTS_PER_WORKER if shipments_per_worker is None else shipments_per_worker
+    g = {(y, c): jnp.asarray(adh_import_changes(adh.shocks, data.sic87dd, y, column=c))
+         for y in (1990, 2000) for c in ("g_importsUSA", "g")}
+    return ShockData(g1=g[1990, "g_importsUSA"], g2=g[2000, "g_importsUSA"], g_other1=g[1990, "g"],
+                     g_other2=g[2000, "g"], E_manuf=jnp.asarray(float(data.employment.sum())),
+                     total_employment=jnp.asarray(data.total_employment),
+                     pop1=jnp.asarray(adh.population[1990]), pop2=jnp.asarray(adh.population[2000]),
+                     units=jnp.asarray(float(markup) / s))
+
+
+def adh_panel_weights(adh):
+    """ADH's population weights ``wei`` and state cluster codes in the panel's row order (period 1990 rows,
+    then 2000, CZs sorted): ``(weights (2 C,), cluster codes (2 C,), number of clusters)``."""
+    import numpy as np
+    import pandas as pd
+
+    ex = adh.exposure
+    w = np.concatenate([ex.loc[ex["year"] == y, "wei"].to_numpy() for y in (1990, 2000)])
+    codes, uniq = pd.factorize(np.concatenate([ex.loc[ex["year"] == y, "clus"].to_numpy() for y in (1990, 2000)]))
+    return jnp.asarray(w), jnp.asarray(codes), len(uniq)
