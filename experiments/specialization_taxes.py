@@ -60,8 +60,8 @@ def main(argv=None) -> int:
     binding = np.asarray(sp.binding)
     ident = float(np.max(np.abs(np.asarray(capital_tax_identity(sp, tau_k))[feas])))
     rows = [{"tax": "tau_B", "ergodic mean": float(np.sum(w * tb)), "grid min": tb[feas].min(),
-             "grid max": tb[feas].max(), "share of grid < 0 (subsidy)": float(np.mean(tb[feas] < -1e-9)),
-             "ergodic prob. < 0": float(np.sum(w * (tb < -1e-9))),
+             "grid max": tb[feas].max(), "share of grid < 0 (subsidy)": float(np.mean(tb[feas] < -1e-6)),
+             "ergodic prob. < 0": float(np.sum(w * (tb < -1e-6))),
              "mean where binding": float(tb[binding & feas].mean()) if np.any(binding & feas) else np.nan}]
     names = ["machinery", "rest of manufacturing"]
     for i in range(tk.shape[-1]):

@@ -250,3 +250,15 @@ def test_planner_euler_errors_off_the_grid(one):
     assert e_sp["collateral"]["max_log10"] < -10
     with pytest.raises(ValueError, match="PlannerSolution"):
         planner_euler_errors(de, jax.random.key(1), 10)
+
+
+def test_simulated_comparison_on_common_shocks(one):
+    from jaxecon.models.specialization import simulated_comparison
+
+    de, sp = one
+    out = simulated_comparison(de, sp, jax.random.key(3), n=200, periods=300, burn=50)
+    assert out["SP"]["crisis_frequency"] < out["DE"]["crisis_frequency"]
+    assert out["SP"]["debt_output"] < out["DE"]["debt_output"]
+    assert abs(out["DE"]["gini"]) < 1e-12 and abs(out["SP"]["gini"]) < 1e-12  # one industry
+    with pytest.raises(ValueError, match="burn"):
+        simulated_comparison(de, sp, jax.random.key(3), periods=10, burn=10)

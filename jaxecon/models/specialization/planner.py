@@ -355,6 +355,19 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     c, kn = _levels(x)
     bn = problem._bonds(c, kn)
     no_eq, unsolved, resid, n_under = out.info.stats
+    rs = lambda a: a.reshape(shape)
+    v, v_ok = policy_value(params, grid, rs(c), rs(bn), kn.reshape(shape + (I,)))
+    return PlannerSolution(
+        **solution_fields(params, grid, out, c, q, H, bn, kn, regime, no_eq, unsolved, resid, feasible),
+        mu=rs(mu), v=v, n_underborrowing=n_under, v_converged=v_ok)
+
+
+def solution_fields(params, grid, out, c, q, eta, bn, kn, regime, no_eq, unsolved, resid, feasible) -> dict:
+    """The :class:`EquilibriumSolution` fields of a finished time iteration ``out`` on the grid
+    (flattened node arrays reshaped to the policy shape; ``result`` is ``grid_edge`` where ``b'``
+    leaves the bond grid), shared by the planner and the regulated DE."""
+    I = params.n_industries
+    shape = policy_shape(grid, I, params.n_states)
     b_axis = state_axes(grid, I)[0].points
     b_lo, b_hi = b_axis[0], b_axis[-1]
     n_feas = jnp.maximum(jnp.sum(feasible), 1)
@@ -363,14 +376,13 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     plain = (out.result == RESULTS.successful) | (out.result == RESULTS.max_steps_reached)
     result = RESULTS.where(plain & jnp.any(edge), RESULTS.grid_edge, out.result)
     rs = lambda a: a.reshape(shape)
-    v, v_ok = policy_value(params, grid, rs(c), rs(bn), kn.reshape(shape + (I,)))
-    return PlannerSolution(
-        params=params, grid=grid, c=rs(c), q=rs(q), eta=rs(H), b_next=rs(bn), k_next=kn.reshape(shape + (I,)),
+    return dict(
+        params=params, grid=grid, c=rs(c), q=rs(q), eta=rs(eta), b_next=rs(bn), k_next=kn.reshape(shape + (I,)),
         binding=rs(regime), no_equilibrium=rs(no_eq), feasible=rs(feasible), iterations=out.iterations,
         max_change=out.change, max_residual=resid, converged=result == RESULTS.successful, result=result,
         n_no_equilibrium=jnp.sum(no_eq), n_unsolved=jnp.sum(unsolved), share_binding=share(regime),
         share_b_low=share(bn <= b_lo), share_b_high=share(bn >= b_hi), share_off_grid=share(edge),
-        sweep_newton_steps=out.steps, mu=rs(mu), v=v, n_underborrowing=n_under, v_converged=v_ok)
+        sweep_newton_steps=out.steps)
 
 
 def solve_planner(
@@ -442,7 +454,7 @@ def _planner_errors(sp, b, k, s):
     gamma, beta, alpha, theta = p.gamma, p.beta, p.alpha, pr.finite_theta(p)
     with_mu = eqx.tree_at(lambda t: t.eta, sp, sp.mu)  # the same interpolation for μ as for H
     today = allocation_at(sp, b, k, s)
-    c, q, H, bn, kn = today["c"], today["q"], today["eta"], today["b_next"], today["k_next"]
+    c, q, bn, kn = today["c"], today["q"], today["b_next"], today["k_next"]
     mu = jnp.maximum(allocation_at(with_mu, b, k, s)["eta"], 0.0)
     R, Pr = p.R[s], p.P[s]
     c = jnp.maximum(c, 1e-12)

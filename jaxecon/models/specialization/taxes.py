@@ -34,19 +34,16 @@ import jax.numpy as jnp
 import numpy as np
 
 from ...numerics import interp_grad
-from ...numerics.time_iteration import RESULTS, TimeIteration, solve_time_iteration
+from ...numerics.time_iteration import TimeIteration, solve_time_iteration
 from . import primitives as pr
 from .equilibrium import DEProblem, _initial_policies, _levels, _x_from
 from .solution import EquilibriumSolution
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
-from .planner import jvp_jacobian
-from .system import expected_tables, node_system, shares_from_logits
+from .planner import jvp_jacobian, solution_fields
+from .system import expected_tables, node_states, node_system, shares_from_logits
 
 __all__ = ["optimal_taxes", "solve_regulated", "RegulatedProblem", "TaxedNodes", "capital_tax_identity"]
-
-_EDGE_TOL = 1e-9
-
 
 def _wedges(params, grid, c, q, H, bn, kn, k, s):
     """``(τ^B, τ^K (N, I), β E[u' MPK'_i] (N, I))`` at nodes (flattened policies, module docstring)."""
@@ -164,9 +161,7 @@ def _check_taxes(tau, shape, name):
 def _solve(params, grid, init, tau_b, tau_k, tol, damping, newton_tol, max_iter, newton_max_iter, newton_sweep_iter, *,
            n_halvings, chunk_size, anderson):
     I, ns = params.n_industries, params.n_states
-    shape = policy_shape(grid, I, ns)
     b, k, s, feasible = grid_states(grid, I, ns)
-    from .system import node_states
 
     base = node_states(params, b, k, s)
     nodes = TaxedNodes(k=base.k, s=base.s, wealth=base.wealth, tau_b=tau_b.reshape(-1), tau_k=tau_k.reshape(-1, I))
@@ -179,21 +174,8 @@ def _solve(params, grid, init, tau_b, tau_k, tol, damping, newton_tol, max_iter,
     (x, eta, bn), regime = out.policy, out.carry
     c, q, kn = _levels(x)
     no_eq, unsolved, resid = out.info.stats
-    b_pts = state_axes(grid, I)[0].points
-    b_lo, b_hi = b_pts[0], b_pts[-1]
-    n_feas = jnp.maximum(jnp.sum(feasible), 1)
-    share = lambda m: jnp.sum(m & feasible) / n_feas
-    edge = feasible & ((bn < b_lo - _EDGE_TOL) | (bn > b_hi + _EDGE_TOL)) & (not grid.b_extrapolate)
-    plain = (out.result == RESULTS.successful) | (out.result == RESULTS.max_steps_reached)
-    result = RESULTS.where(plain & jnp.any(edge), RESULTS.grid_edge, out.result)
-    rs = lambda a: a.reshape(shape)
-    return EquilibriumSolution(
-        params=params, grid=grid, c=rs(c), q=rs(q), eta=rs(eta), b_next=rs(bn), k_next=kn.reshape(shape + (I,)),
-        binding=rs(regime), no_equilibrium=rs(no_eq), feasible=rs(feasible), iterations=out.iterations,
-        max_change=out.change, max_residual=resid, converged=result == RESULTS.successful, result=result,
-        n_no_equilibrium=jnp.sum(no_eq), n_unsolved=jnp.sum(unsolved), share_binding=share(regime),
-        share_b_low=share(bn <= b_lo), share_b_high=share(bn >= b_hi), share_off_grid=share(edge),
-        sweep_newton_steps=out.steps)
+    return EquilibriumSolution(**solution_fields(params, grid, out, c, q, eta, bn, kn, regime, no_eq, unsolved, resid,
+                                                 feasible))
 
 
 def solve_regulated(params: Params, grid: Grid | None, tau_b, tau_k, *, init: EquilibriumSolution | None = None,
