@@ -113,7 +113,9 @@ Two industries, θ = {float(p.theta)}, {p.n_states} exogenous states, grid {g.si
 
 - Paper: "welfare gains are greatest for the most indebted economies". Here Λ is largest at the lowest b:
   **{'yes' if most_indebted else 'no'}**; monotonically decreasing in b: **{'yes' if decreasing else 'no'}**
-  (from {lb[0]:.4f}% at b = {b_line[0]:.2f} to {lb[-1]:.4f}% at b = {b_line[-1]:.2f}).
+  (from {lb[0]:.4f}% at b = {b_line[0]:.2f} to {lb[-1]:.4f}% at b = {b_line[-1]:.2f}; the largest gain,
+  {lb.max():.4f}%, at b = {b_line[int(np.argmax(lb))]:.2f}: above that debt level more debt means a larger gain, below it
+  the constraint binds for planner and DE alike and the gain falls).
 - Paper: Λ is U-shaped in the initial specialization. Here, at b = {b_mean:.3f} (the DE's ergodic mean):
   **{'U-shaped' if u_shape else 'not U-shaped'}** (minimum {lk[imin]:.4f}% at k1 = {k_line[imin]:.2f}; {lk[0]:.4f}% at
   k1 = {k_line[0]:.2f}, {lk[-1]:.4f}% at k1 = {k_line[-1]:.2f}).
