@@ -14,6 +14,10 @@ Writes ``calibration/specialization_two_industry.json``. Usage:
 
 The default grid (12 bond × 15 share points) is coarser than the solver's default (20 × 30) so that
 the calibration runs in a few minutes on a 2-core CPU; pass ``--n-b 20 --n-k 30`` for the default.
+Its bond grid starts at b = −0.3 instead of −0.45: with machinery TFP calibrated low (μ_1 − μ_2 ≈ −1.1)
+the corner "all capital in machinery, lowest machinery TFP, debt 0.45" has output ≈ 0.45, where the
+price of capital collapses and the solver (rightly) finds no equilibrium; that corner is far from
+the ergodic set (debt ≈ 0.1) and is dropped.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n-b", type=int, default=12)
     ap.add_argument("--n-k", type=int, default=15)
+    ap.add_argument("--b-min", type=float, default=-0.3)
     ap.add_argument("--data", default=None, help="data directory (default: $JAXECON_DATA, then ../shared/data)")
     ap.add_argument("--synthetic", action="store_true", help="use the embedded synthetic CZs even if real files exist")
     ap.add_argument("--max-steps", type=int, default=25)
@@ -48,7 +53,7 @@ def main(argv=None) -> dict:
     share = cz.weighted_mean()
     say(f"machinery share target: {share:.5f} (employment-weighted mean over {int((cz.weight > 0).sum())} CZs, "
         f"{cz.source} {cz.year})")
-    grid = Grid(n_b=a.n_b, n_k=a.n_k)
+    grid = Grid(n_b=a.n_b, n_k=a.n_k, b_min=a.b_min)
     rec = calibrate_two_industry(share, grid, max_steps=a.max_steps, report=say)
     rec["data"] = {"source": cz.source, "year": cz.year, "n_czs": int((cz.weight > 0).sum()),
                    "share_definition": "SIC 35 employment / manufacturing employment; weights: manufacturing employment"}

@@ -243,7 +243,8 @@ def calibrate_two_industry(share_target: float, grid: Grid, *, base: Params | No
     says there; (2) μ_1 − μ_2 to the share target at θ = 0.02; (3) the largest well-posed θ at that
     μ (:func:`largest_well_posed_theta`, from ``theta0``); (4) (θ, μ_1 − μ_2) jointly to both targets with
     ``θ = θ_cap σ(u)``; (5) if the debt target is not met, the closest attainable moments are those
-    at the θ where the optimizer stopped, and the record says why (θ at the well-posedness bound,
+    at the θ where the optimizer stopped (at the bound) with μ_1 − μ_2 refitted alone to the
+    attainable share target, and the record says why (θ at the well-posedness bound,
     ``d loss / d θ`` there), plus β one step either side at that θ (lower β: less debt; higher β:
     a higher q and gain).
     """
@@ -288,6 +289,19 @@ def calibrate_two_industry(share_target: float, grid: Grid, *, base: Params | No
     cal = calibrate_moments(base, grid, targets, start, theta_cap=th_cap, max_steps=max_steps, progress=report,
                             solve_kw=skw)
     report(f"      {cal.result.summary()}")
+    joint = {"theta": float(cal.values["theta"]), "mu_1_minus_mu_2": float(cal.values["dmu"]),
+             "loss": float(cal.result.loss), "steps": int(cal.result.iterations),
+             "gradient_norm": float(cal.result.grad_norm), "model_moments": _moments_dict(cal.moments)}
+    if abs(float(cal.moments.debt_output) - debt_target) > 1e-3:
+        # the debt target is out of reach: keep θ where the optimizer stopped (at the bound) and fit the
+        # attainable share target exactly with μ_1 − μ_2 alone
+        report(f"[4b/5] debt target out of reach: mu_1 - mu_2 alone to the share target at theta = "
+               f"{joint['theta']:.5f}")
+        cal = calibrate_moments(with_values(base, {"theta": joint["theta"]}), grid, {"share_1": share_target},
+                                {"dmu": joint["mu_1_minus_mu_2"]}, max_steps=max_steps, progress=report, solve_kw=skw)
+        cal = eqx.tree_at(lambda c: c.values, cal, {"theta": jnp.asarray(joint["theta"]), "dmu": cal.values["dmu"]})
+        report(f"      {cal.result.summary()}")
+    rec["joint_calibration"] = joint
     vals = {k: float(v) for k, v in cal.values.items()}
     mom = _moments_dict(cal.moments)
     # (5) the outcome
@@ -295,6 +309,8 @@ def calibrate_two_industry(share_target: float, grid: Grid, *, base: Params | No
     lossf = lambda th: sum((getattr(model_moments(base, {"theta": th, "dmu": vals["dmu"]}, grid, **skw)[0], k) - v) ** 2
                            for k, v in targets.items())
     dl_dtheta = float(jax.grad(lossf)(jnp.asarray(vals["theta"])))
+    ddebt_dtheta = float(jax.grad(lambda th: model_moments(base, {"theta": th, "dmu": vals["dmu"]}, grid, **skw)[0]
+                                  .debt_output)(jnp.asarray(vals["theta"])))
     beta_side = []
     for db in (-0.02, 0.01):
         bb = float(base.beta) + db
@@ -311,11 +327,13 @@ def calibrate_two_industry(share_target: float, grid: Grid, *, base: Params | No
             "closest attainable: the debt target is not reachable at any well-posed theta. Debt is capped at "
             "R theta q, and the fire-sale gain theta gamma q / c must stay below one where the constraint binds, "
             "so debt/output < R c/(gamma Y) ~ R/gamma = {:.3f} at a binding state and, averaged over the ergodic "
-            "distribution (the constraint binds only part of the time), below that; the loss still falls with theta "
-            "at the bound (d loss/d theta = {:.3g} < 0). Calibrating beta at the bound instead does not help: a lower "
+            "distribution (the constraint binds only part of the time), below that. At the stop theta is at the "
+            "well-posedness bound (theta_cap: larger theta solved had no-equilibrium states), d debt/output / d theta = "
+            "{:.3g} and d loss / d theta = {:.3g}. Calibrating beta at the bound instead does not help: a lower "
             "beta lowers q and debt, a higher one raises q and the gain past the bound (see beta_either_side). "
-            "Reported: the moments at the theta where the optimizer stopped, with mu_1 - mu_2 fitting the share."
-        ).format(float(base.R.mean()) / float(base.gamma), dl_dtheta)
+            "Reported: theta where the joint optimizer stopped (at the bound; joint_calibration), with mu_1 - mu_2 "
+            "refitted alone to the share target; loss, steps and gradient norm are those of that refit."
+        ).format(float(base.R.mean()) / float(base.gamma), ddebt_dtheta, dl_dtheta)
     gamma, alpha = float(base.gamma), float(base.alpha)
     rec.update({
         "parameters": {"theta": vals["theta"], "mu_1_minus_mu_2": vals["dmu"], "beta": float(base.beta),
@@ -326,7 +344,7 @@ def calibrate_two_industry(share_target: float, grid: Grid, *, base: Params | No
         "gradient_norm": float(cal.result.grad_norm), "converged": bool(cal.result.converged),
         "stalled": bool(cal.result.stalled), "loss_history": [float(v) for v in np.asarray(cal.result.loss_history)
                                                                if np.isfinite(v)],
-        "d_loss_d_theta_at_stop": dl_dtheta, "fire_sale_gain_at_stop": float(fire_sale_gain(cal.solution)),
+        "d_loss_d_theta_at_stop": dl_dtheta, "d_debt_output_d_theta_at_stop": ddebt_dtheta, "fire_sale_gain_at_stop": float(fire_sale_gain(cal.solution)),
         "solve_at_stop": RESULTS[cal.solution.result], "beta_either_side": beta_side,
         "share_only_calibration": {"theta": th0, "mu_1_minus_mu_2": dmu1, "loss": float(c1.result.loss),
                                    "steps": int(c1.result.iterations), "share_1": float(c1.moments.share_1),
