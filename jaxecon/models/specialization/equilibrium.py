@@ -276,10 +276,9 @@ def solve_equilibrium(
     :mod:`.system`), warm-started at the previous
     sweep's solution; the expectations are interpolated from tables built once per sweep
     (:func:`.system.expected_tables`, via :func:`jaxecon.numerics.interp_grad`). Anderson mixing
-    accelerates the calm phase (module docstring). On a 2-core CPU, once compiled (20-40 s), a batch
-    of 64 default-grid economies took 51 s with :func:`jaxecon.numerics.sharded_map` and
-    :func:`jaxecon.numerics.use_cpu_cores` keeping both cores on their own economies, and 93 s on one
-    device (``benchmarks/RESULTS.md``).
+    accelerates the calm phase (module docstring). For a batch on a CPU, :func:`jaxecon.numerics.sharded_map`
+    with :func:`jaxecon.numerics.use_cpu_cores` keeps every core on its own economies (timings in
+    ``benchmarks/RESULTS.md``).
 
     Args:
         params: one :class:`Params` (use ``jax.vmap`` over stacked Params for a batch).
