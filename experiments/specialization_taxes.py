@@ -3,7 +3,7 @@ industry's return (τ^K_i) that decentralize the constrained-efficient planner, 
 their ergodic means, how often τ^K_i is a subsidy, and the regulated-DE check of Proposition 1.
 
 The two-industry economy (θ = 0.02) with 3 Tauchen nodes per industry on a reduced grid by default
-(``--grid default``: the 20 × 30 default grid with 5 nodes per industry, much slower on a CPU).
+(``--grid default``: ``Grid()`` with 5 nodes per industry, much slower on a CPU).
 
 Run: ``python experiments/specialization_taxes.py [--grid small|default]`` -> results/specialization_taxes/
 """
