@@ -50,7 +50,7 @@ from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
 from .solution import EquilibriumSolution
 
-__all__ = ["EquilibriumSolution", "solve_equilibrium", "RESULTS", "DEProblem"]
+__all__ = ["EquilibriumSolution", "solve_equilibrium", "RESULTS", "DEProblem", "solution_fields"]
 
 _ETA_TOL = 1e-9
 _VIOL_TOL = 1e-10
@@ -213,6 +213,29 @@ class DEProblem(TimeIterationProblem):
         return jnp.stack(r, axis=1), eta_r, bn - bn_x
 
 
+def solution_fields(params, grid, out, c, q, eta, bn, kn, regime, no_eq, unsolved, resid, feasible) -> dict:
+    """The :class:`EquilibriumSolution` fields of a finished time iteration ``out`` on the grid
+    (flattened node arrays reshaped to the policy shape; ``result`` is ``grid_edge`` where ``b'``
+    leaves the bond grid: the grid is too narrow), shared by the DE, the planner and the regulated DE."""
+    I = params.n_industries
+    shape = policy_shape(grid, I, params.n_states)
+    b_axis = state_axes(grid, I)[0].points
+    b_lo, b_hi = b_axis[0], b_axis[-1]
+    n_feas = jnp.maximum(jnp.sum(feasible), 1)
+    share = lambda m_: jnp.sum(m_ & feasible) / n_feas
+    edge = feasible & ((bn < b_lo - _EDGE_TOL) | (bn > b_hi + _EDGE_TOL)) & (not grid.b_extrapolate)
+    plain = (out.result == RESULTS.successful) | (out.result == RESULTS.max_steps_reached)
+    result = RESULTS.where(plain & jnp.any(edge), RESULTS.grid_edge, out.result)
+    rs = lambda a: a.reshape(shape)
+    return dict(
+        params=params, grid=grid, c=rs(c), q=rs(q), eta=rs(eta), b_next=rs(bn), k_next=kn.reshape(shape + (I,)),
+        binding=rs(regime), no_equilibrium=rs(no_eq), feasible=rs(feasible), iterations=out.iterations,
+        max_change=out.change, max_residual=resid, converged=result == RESULTS.successful, result=result,
+        n_no_equilibrium=jnp.sum(no_eq), n_unsolved=jnp.sum(unsolved), share_binding=share(regime),
+        share_b_low=share(bn <= b_lo), share_b_high=share(bn >= b_hi), share_off_grid=share(edge),
+        sweep_newton_steps=out.steps)
+
+
 def _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson):
     return TimeIteration(tol=tol, max_iter=max_iter, damping=damping, sweep_steps=newton_sweep_iter,
                          full_steps=newton_max_iter, anderson=anderson, anderson_start=_AA_START,
@@ -223,7 +246,6 @@ def _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson
 def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_iter, newton_sweep_iter, *, n_halvings,
            chunk_size, anderson):
     I, ns = params.n_industries, params.n_states
-    shape = policy_shape(grid, I, ns)
     b, k, s, feasible = grid_states(grid, I, ns)
     problem = DEProblem(params=params, nodes=node_states(params, b, k, s), feasible=feasible, grid=grid,
                         newton_tol=newton_tol, n_halvings=n_halvings, chunk_size=chunk_size)
@@ -233,23 +255,8 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     (x, eta, bn), regime = out.policy, out.carry
     c, q, kn = _levels(x)
     no_eq, unsolved, resid = out.info.stats
-    b_lo, b_hi = state_axes(grid, I)[0].points[0], state_axes(grid, I)[0].points[-1]
-    n_feas = jnp.maximum(jnp.sum(feasible), 1)
-    share = lambda m: jnp.sum(m & feasible) / n_feas
-    # policies that leave the bond grid where the constraint is slack: the grid is too narrow
-    edge = feasible & ((bn < b_lo - _EDGE_TOL) | (bn > b_hi + _EDGE_TOL)) & (not grid.b_extrapolate)
-    plain = (out.result == RESULTS.successful) | (out.result == RESULTS.max_steps_reached)
-    result = RESULTS.where(plain & jnp.any(edge), RESULTS.grid_edge, out.result)
-    rs = lambda a: a.reshape(shape)
-    return EquilibriumSolution(
-        params=params, grid=grid,
-        c=rs(c), q=rs(q), eta=rs(eta), b_next=rs(bn), k_next=kn.reshape(shape + (I,)),
-        binding=rs(regime), no_equilibrium=rs(no_eq), feasible=rs(feasible),
-        iterations=out.iterations, max_change=out.change, max_residual=resid,
-        converged=result == RESULTS.successful, result=result, n_no_equilibrium=jnp.sum(no_eq),
-        n_unsolved=jnp.sum(unsolved), share_binding=share(regime), share_b_low=share(bn <= b_lo),
-        share_b_high=share(bn >= b_hi), share_off_grid=share(edge), sweep_newton_steps=out.steps,
-    )
+    return EquilibriumSolution(**solution_fields(params, grid, out, c, q, eta, bn, kn, regime, no_eq, unsolved, resid,
+                                                 feasible))
 
 
 def solve_equilibrium(

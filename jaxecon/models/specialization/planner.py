@@ -58,7 +58,7 @@ from ..._checks import is_concrete
 from ...numerics import interp_grad, newton_soa, solve_small_soa
 from ...numerics.time_iteration import RESULTS, SweepInfo, TimeIteration, TimeIterationProblem, solve_time_iteration
 from . import primitives as pr
-from .equilibrium import solve_equilibrium
+from .equilibrium import solution_fields, solve_equilibrium
 from .solution import EquilibriumSolution
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
@@ -70,7 +70,6 @@ __all__ = ["PlannerSolution", "PlannerProblem", "solve_planner", "planner_euler_
 _MU_TOL = 1e-9
 _VIOL_TOL = 1e-10
 _MAX_STEP = 1.0
-_EDGE_TOL = 1e-9
 
 
 class PlannerSolution(EquilibriumSolution):
@@ -360,29 +359,6 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     return PlannerSolution(
         **solution_fields(params, grid, out, c, q, H, bn, kn, regime, no_eq, unsolved, resid, feasible),
         mu=rs(mu), v=v, n_underborrowing=n_under, v_converged=v_ok)
-
-
-def solution_fields(params, grid, out, c, q, eta, bn, kn, regime, no_eq, unsolved, resid, feasible) -> dict:
-    """The :class:`EquilibriumSolution` fields of a finished time iteration ``out`` on the grid
-    (flattened node arrays reshaped to the policy shape; ``result`` is ``grid_edge`` where ``b'``
-    leaves the bond grid), shared by the planner and the regulated DE."""
-    I = params.n_industries
-    shape = policy_shape(grid, I, params.n_states)
-    b_axis = state_axes(grid, I)[0].points
-    b_lo, b_hi = b_axis[0], b_axis[-1]
-    n_feas = jnp.maximum(jnp.sum(feasible), 1)
-    share = lambda m_: jnp.sum(m_ & feasible) / n_feas
-    edge = feasible & ((bn < b_lo - _EDGE_TOL) | (bn > b_hi + _EDGE_TOL)) & (not grid.b_extrapolate)
-    plain = (out.result == RESULTS.successful) | (out.result == RESULTS.max_steps_reached)
-    result = RESULTS.where(plain & jnp.any(edge), RESULTS.grid_edge, out.result)
-    rs = lambda a: a.reshape(shape)
-    return dict(
-        params=params, grid=grid, c=rs(c), q=rs(q), eta=rs(eta), b_next=rs(bn), k_next=kn.reshape(shape + (I,)),
-        binding=rs(regime), no_equilibrium=rs(no_eq), feasible=rs(feasible), iterations=out.iterations,
-        max_change=out.change, max_residual=resid, converged=result == RESULTS.successful, result=result,
-        n_no_equilibrium=jnp.sum(no_eq), n_unsolved=jnp.sum(unsolved), share_binding=share(regime),
-        share_b_low=share(bn <= b_lo), share_b_high=share(bn >= b_hi), share_off_grid=share(edge),
-        sweep_newton_steps=out.steps)
 
 
 def solve_planner(

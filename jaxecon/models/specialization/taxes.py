@@ -40,7 +40,8 @@ from .equilibrium import DEProblem, _initial_policies, _levels, _x_from
 from .solution import EquilibriumSolution
 from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
-from .planner import jvp_jacobian, solution_fields
+from .equilibrium import solution_fields
+from .planner import jvp_jacobian
 from .system import expected_tables, node_states, node_system, shares_from_logits
 
 __all__ = ["optimal_taxes", "solve_regulated", "RegulatedProblem", "TaxedNodes", "capital_tax_identity"]
