@@ -50,7 +50,7 @@ from .grid import grid_states, policy_shape, state_axes
 from .params import Grid, Params
 from .solution import EquilibriumSolution
 
-__all__ = ["EquilibriumSolution", "solve_equilibrium", "RESULTS", "DEProblem", "solution_fields"]
+__all__ = ["EquilibriumSolution", "solve_equilibrium", "RESULTS", "GridProblem", "DEProblem", "solution_fields"]
 
 _ETA_TOL = 1e-9
 _VIOL_TOL = 1e-10
@@ -89,12 +89,10 @@ def _levels(x):
     return jnp.exp(x[:, 0]), jnp.exp(x[:, 1]), jnp.stack(kn, axis=1)
 
 
-class DEProblem(TimeIterationProblem):
-    """The decentralized equilibrium's node problem (module docstring).
-
-    The iterate is ``(x, η, b')`` per node with ``x = (log c, log q, logits of k')``; the carry is
-    each node's regime (True: the collateral constraint binds).
-    """
+class GridProblem(TimeIterationProblem):
+    """What every node problem on the specialization grid shares (the DE, the planner, the
+    regulated DE): the parameters, the nodes, the grid, the Newton settings, and the diagnostics of
+    a sweep (relative change over feasible nodes, the classification of nodes after a sweep)."""
 
     params: Params
     nodes: NodeState
@@ -102,7 +100,6 @@ class DEProblem(TimeIterationProblem):
     grid: Grid = eqx.field(static=True)
     newton_tol: float
     n_halvings: int = eqx.field(static=True)
-    chunk_size: int = eqx.field(static=True)
 
     @property
     def _axes(self):
@@ -115,6 +112,42 @@ class DEProblem(TimeIterationProblem):
     def _limited(self):
         """Is there a borrowing limit at all (collateral, or the ad hoc debt limit)?"""
         return jnp.isfinite(self.params.theta) | self.grid.debt_limit
+
+    def _max_rel_change(self, pairs):
+        """Sup-norm over feasible nodes of ``|new − old|/(1 + |old|)`` over the ``(new, old)`` pairs."""
+
+        def rel(a, o):
+            d = jnp.abs(a - o) / (1.0 + jnp.abs(o))
+            d = jnp.where(jnp.isfinite(d), d, jnp.inf)
+            if d.ndim > 1:
+                d = jnp.max(d, axis=tuple(range(1, d.ndim)))
+            return jnp.max(jnp.where(self.feasible, d, 0.0))
+
+        return functools.reduce(jnp.maximum, [rel(a, o) for a, o in pairs])
+
+    def _classify(self, regime, ok, multiplier, scale, violation, tol):
+        """After a sweep: no-equilibrium nodes (binding with a negative multiplier or no root, or
+        slack and violating the constraint), unsolved slack nodes, the multiplier with round-off
+        in ``[−tol·scale, 0)`` set to 0, the valid nodes and the sweep's :class:`RESULTS`."""
+        negative = multiplier < -tol * scale
+        feasible = self.feasible
+        no_eq = feasible & ((regime & (negative | ~ok)) | (~regime & ok & (violation > _VIOL_TOL)))
+        unsolved = feasible & ~regime & ~ok
+        multiplier = jnp.where(regime & ~negative, jnp.maximum(multiplier, 0.0), multiplier)
+        valid = feasible & ~no_eq & ~unsolved
+        status = RESULTS.where(jnp.any(no_eq), RESULTS.no_equilibrium,
+                               RESULTS.where(jnp.any(unsolved), RESULTS.node_failure, RESULTS.successful))
+        return no_eq, unsolved, multiplier, valid, status
+
+
+class DEProblem(GridProblem):
+    """The decentralized equilibrium's node problem (module docstring).
+
+    The iterate is ``(x, η, b')`` per node with ``x = (log c, log q, logits of k')``; the carry is
+    each node's regime (True: the collateral constraint binds).
+    """
+
+    chunk_size: int = eqx.field(static=True)
 
     def _system(self, x, node, regime, table, jacobian):
         return node_system(x, node, regime, self.params, table, self._axes, self.grid.b_extrapolate,
@@ -167,32 +200,16 @@ class DEProblem(TimeIterationProblem):
         order = jnp.nonzero(redo, size=-(-N // M) * M, fill_value=N)[0]
         x2, out2, ok, residual = self._solve_listed(order, jnp.sum(redo), new_regime, table, steps, res1)
         _, _, eta2, bn2, _, viol2, mu2 = out2
-        neg_eta = eta2 < -_ETA_TOL * mu2
-        feasible = self.feasible
-        no_eq = feasible & ((new_regime & (neg_eta | ~ok)) | (~new_regime & ok & (viol2 > _VIOL_TOL)))
-        unsolved = feasible & ~new_regime & ~ok
         # η in [−1e−9 u'(c), 0) is round-off at the regime boundary
-        eta2 = jnp.where(new_regime & ~neg_eta, jnp.maximum(eta2, 0.0), eta2)
-        valid = feasible & ~no_eq & ~unsolved
-        status = RESULTS.where(jnp.any(no_eq), RESULTS.no_equilibrium,
-                               RESULTS.where(jnp.any(unsolved), RESULTS.node_failure, RESULTS.successful))
+        no_eq, unsolved, eta2, valid, status = self._classify(new_regime, ok, eta2, mu2, viol2, _ETA_TOL)
         info = SweepInfo(switched=jnp.any(new_regime != regime), status=status,
                          stats=(no_eq, unsolved, jnp.max(jnp.where(valid, residual, 0.0))))
         return (x2, eta2, bn2), new_regime, info
 
     def change(self, new, old):
         """Sup-norm over feasible nodes of ``|new − old|/(1 + |old|)`` in ``c, q, η, b', k'``."""
-
-        def rel(a, o):
-            d = jnp.abs(a - o) / (1.0 + jnp.abs(o))
-            d = jnp.where(jnp.isfinite(d), d, jnp.inf)
-            if d.ndim > 1:
-                d = jnp.max(d, axis=tuple(range(1, d.ndim)))
-            return jnp.max(jnp.where(self.feasible, d, 0.0))
-
         (xn, en, bn), (xo, eo, bo) = new, old
-        pairs = list(zip(_levels(xn), _levels(xo))) + [(en, eo), (bn, bo)]
-        return functools.reduce(jnp.maximum, [rel(a, o) for a, o in pairs])
+        return self._max_rel_change(list(zip(_levels(xn), _levels(xo))) + [(en, eo), (bn, bo)])
 
     def residual(self, policy, regime):
         """``G = 0`` at the fixed point: the node equations at ``x`` given the tables of the policies

@@ -56,13 +56,13 @@ from jaxtyping import Array, Float, Int
 
 from ..._checks import is_concrete
 from ...numerics import interp_grad, newton_soa, solve_small_soa
-from ...numerics.time_iteration import RESULTS, SweepInfo, TimeIteration, TimeIterationProblem, solve_time_iteration
+from ...numerics.time_iteration import SweepInfo, TimeIteration, solve_time_iteration
 from . import primitives as pr
-from .equilibrium import solution_fields, solve_equilibrium
+from .equilibrium import GridProblem, solution_fields, solve_equilibrium
 from .solution import EquilibriumSolution
-from .grid import grid_states, policy_shape, state_axes
+from .grid import grid_states, policy_shape
 from .params import Grid, Params
-from .system import NodeState, borrowing_limit, expected_tables, node_states, shares_from_logits
+from .system import borrowing_limit, expected_tables, node_states, shares_from_logits
 from .welfare import policy_value
 
 __all__ = ["PlannerSolution", "PlannerProblem", "solve_planner", "planner_euler_errors", "planner_tables", "jvp_jacobian"]
@@ -161,27 +161,9 @@ def jvp_jacobian(f, x):
     return r, [[cols[b][a] for b in range(m)] for a in range(len(r))], aux
 
 
-class PlannerProblem(TimeIterationProblem):
+class PlannerProblem(GridProblem):
     """The planner's node problem (module docstring). Iterate ``(x, q, μ, H)`` per node, carry: the
     regime (True: the collateral constraint binds)."""
-
-    params: Params
-    nodes: NodeState
-    feasible: Array
-    grid: Grid = eqx.field(static=True)
-    newton_tol: float
-    n_halvings: int = eqx.field(static=True)
-
-    @property
-    def _axes(self):
-        return state_axes(self.grid, self.params.n_industries)
-
-    @property
-    def _shape(self):
-        return policy_shape(self.grid, self.params.n_industries, self.params.n_states)
-
-    def _limited(self):
-        return jnp.isfinite(self.params.theta) | self.grid.debt_limit
 
     def _tables(self, policy):
         x, q, mu, H = policy
@@ -287,34 +269,17 @@ class PlannerProblem(TimeIterationProblem):
         aux2 = jax.tree.map(lambda a: a[1], auxs)
         ok, residual = oks[1], residuals[1]
         c, q, mu, H, h_raw, bn, kn, viol, up = aux2
-        neg_mu = mu < -_MU_TOL * up
-        feasible = self.feasible
-        no_eq = feasible & ((new_regime & (neg_mu | ~ok)) | (~new_regime & ok & (viol > _VIOL_TOL)))
-        unsolved = feasible & ~new_regime & ~ok
-        mu = jnp.where(new_regime & ~neg_mu, jnp.maximum(mu, 0.0), mu)
-        valid = feasible & ~no_eq & ~unsolved
-        status = RESULTS.where(jnp.any(no_eq), RESULTS.no_equilibrium,
-                               RESULTS.where(jnp.any(unsolved), RESULTS.node_failure, RESULTS.successful))
-        under = feasible & new_regime & (h_raw < 0.0)
+        no_eq, unsolved, mu, valid, status = self._classify(new_regime, ok, mu, up, viol, _MU_TOL)
+        under = self.feasible & new_regime & (h_raw < 0.0)
         info = SweepInfo(switched=jnp.any(new_regime != regime), status=status,
                          stats=(no_eq, unsolved, jnp.max(jnp.where(valid, residual, 0.0)), jnp.sum(under)))
         return (x2, q, mu, H), new_regime, info
 
     def change(self, new, old):
         """Sup-norm over feasible nodes of ``|new − old|/(1 + |old|)`` in ``c, q, μ, H, b', k'``."""
-
-        def rel(a, o):
-            d = jnp.abs(a - o) / (1.0 + jnp.abs(o))
-            d = jnp.where(jnp.isfinite(d), d, jnp.inf)
-            if d.ndim > 1:
-                d = jnp.max(d, axis=tuple(range(1, d.ndim)))
-            return jnp.max(jnp.where(self.feasible, d, 0.0))
-
         (cn, kn), (co, ko) = _levels(new[0]), _levels(old[0])
-        bnew = self._bonds(cn, kn)
-        bold = self._bonds(co, ko)
-        pairs = [(cn, co), (kn, ko), (bnew, bold)] + list(zip(new[1:], old[1:]))
-        return functools.reduce(jnp.maximum, [rel(a, o) for a, o in pairs])
+        pairs = [(cn, co), (kn, ko), (self._bonds(cn, kn), self._bonds(co, ko))] + list(zip(new[1:], old[1:]))
+        return self._max_rel_change(pairs)
 
     def _bonds(self, c, kn):
         p = self.params
