@@ -41,6 +41,7 @@ import dataclasses
 import datetime as _dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -161,16 +162,20 @@ class Outcome:
     finished: str = ""  # ISO time the row was produced
 
 
-def _reports_written_since(root: Path, t0: float) -> list[str]:
-    """``<folder>/report.md`` under ``root`` modified at or after ``t0`` (relative paths)."""
-    out = []
-    for p in sorted(root.glob("*/report.md")):
+def _report_mtimes(root: Path) -> dict[str, int]:
+    """``{<folder>/report.md: mtime in ns}`` for the reports under ``root``."""
+    out = {}
+    for p in root.glob("*/report.md"):
         try:
-            if p.stat().st_mtime >= t0 - 0.05:
-                out.append(p.relative_to(root).as_posix())
+            out[p.relative_to(root).as_posix()] = p.stat().st_mtime_ns
         except OSError:
             continue
     return out
+
+
+def _reports_written(root: Path, before: dict[str, int]) -> list[str]:
+    """Reports under ``root`` that are new or changed since the snapshot ``before`` (sorted)."""
+    return sorted(r for r, t in _report_mtimes(root).items() if before.get(r) != t)
 
 
 def run_one(step: Step, experiments_dir: Path, results_root: Path, timeout: float | None = None,
@@ -186,18 +191,30 @@ def run_one(step: Step, experiments_dir: Path, results_root: Path, timeout: floa
     log_path = logs / f"{exp.name}.log"
     env = dict(os.environ, JAXECON_RESULTS=str(results_root), PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
     cmd = [python, str(Path(experiments_dir) / f"{exp.name}.py"), *exp.args]
-    t0_wall = time.time()
+    before = _report_mtimes(results_root)
     t0 = time.perf_counter()
     timed_out = threading.Event()
     with open(log_path, "w", encoding="utf-8", errors="replace") as log:
         log.write(f"$ {' '.join(cmd)}\n# cwd {REPO}, JAXECON_RESULTS={results_root}, started {now}\n")
         log.flush()
+        # its own process group, so a timeout also ends what it started (specialization_facts runs a
+        # subprocess of its own)
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, encoding="utf-8", errors="replace", bufsize=1)
+                                text=True, encoding="utf-8", errors="replace", bufsize=1,
+                                start_new_session=os.name == "posix")
+
+        def _kill_group():
+            try:
+                if os.name == "posix":
+                    os.killpg(proc.pid, signal.SIGKILL)
+                else:
+                    proc.kill()
+            except (ProcessLookupError, PermissionError):
+                pass
 
         def _kill():
             timed_out.set()
-            proc.kill()
+            _kill_group()
 
         timer = threading.Timer(timeout, _kill) if timeout else None
         if timer:
@@ -212,7 +229,7 @@ def run_one(step: Step, experiments_dir: Path, results_root: Path, timeout: floa
                     sys.stdout.flush()
             rc = proc.wait()
         except KeyboardInterrupt:
-            proc.kill()
+            _kill_group()
             proc.wait()
             raise
         finally:
@@ -222,7 +239,7 @@ def run_one(step: Step, experiments_dir: Path, results_root: Path, timeout: floa
         log.write(f"# exit status {rc} after {seconds:.1f} s\n")
     # the report: the registered folder's report.md if this run wrote it, else any report.md written
     # during the run (an unregistered experiment, or a registry entry with the wrong folder)
-    written = _reports_written_since(results_root, t0_wall)
+    written = _reports_written(results_root, before)
     expected = [f"{r}/report.md" for r in exp.results]
     report = next((r for r in expected if r in written), None) or (written[0] if written else None)
     if report is None and (results_root / expected[0]).is_file():
@@ -316,8 +333,9 @@ def _load_previous(results_root: Path) -> dict:
         return {}
 
 
-def print_registry(steps: list[Step], file=sys.stdout) -> None:
+def print_registry(steps: list[Step], file=None) -> None:
     """The registry (and unregistered files) as a plain table: name, slow/fast, folder(s), presence."""
+    file = file or sys.stdout
     w = max(len(s.exp.name) for s in steps) if steps else 10
     print(f"{'experiment':<{w}}  {'speed':<5}  {'present':<7}  results folder(s) / note", file=file)
     for s in steps:
