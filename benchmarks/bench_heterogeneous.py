@@ -47,6 +47,9 @@ def main():
                                                        "capped at their number)")
     ap.add_argument("--loop-n", type=int, default=16, help="economies of the timed loop of single solves")
     ap.add_argument("--reps", type=int, default=3, help="timed runs of each side (median reported)")
+    ap.add_argument("--chunk", type=int, default=0,
+                    help="solve the batch in chunks of this many economies (one compiled program for every chunk, "
+                         "compiled on the first chunk; 0: the whole batch at once)")
     ap.add_argument("--devices", type=int, default=0, help="CPU devices (default: one per core)")
     args = ap.parse_args()
     n_dev = use_cpu_cores(args.devices or None)
@@ -82,16 +85,18 @@ def main():
     mem0 = peak_mb()
     k_start = cpu_ticks()
 
-    # batched: compile, then time
+    chunk = args.chunk or None
+    # batched: compile (with chunks: on the first chunk, the same program), then time
     t0 = time.perf_counter()
-    sol = solve_heterogeneous(ps, grid, report=None)
+    warm = ps if chunk is None else jax.tree.map(lambda x: x[:chunk], ps)
+    sol = solve_heterogeneous(warm, grid, chunk=chunk, report=None)
     jax.block_until_ready(sol.c)
     first_b = time.perf_counter() - t0
     tb, steal_b = [], []
     for _ in range(args.reps):
         k0 = cpu_ticks()
         t0 = time.perf_counter()
-        sol = solve_heterogeneous(ps, grid, report=None)
+        sol = solve_heterogeneous(ps, grid, chunk=chunk, report=None)
         jax.block_until_ready(sol.c)
         tb.append(time.perf_counter() - t0)
         steal_b.append(steal_share(k0, cpu_ticks()))
@@ -139,14 +144,15 @@ def main():
         f"{n} CZs evenly spread over the {sig_all.size} with rest-of-manufacturing employment "
         f"(σ_c {sig.min():.4f} to {sig.max():.4f}, median {np.median(sig):.4f}); grid 12 x 15, b_min = -0.3, "
         f"25 exogenous states. Batched: `solve_heterogeneous` (`numerics.sharded_map` over {n_dev} CPU devices, "
-        f"`numerics.use_cpu_cores`). Loop: `solve_equilibrium` once per economy from Python, run on {m} of "
+        f"`numerics.use_cpu_cores`)"
+        f"{f', in chunks of {chunk} economies (one compiled program; the last chunk padded)' if chunk else ''}. Loop: `solve_equilibrium` once per economy from Python, run on {m} of "
         f"the {n} economies (evenly spread) and extrapolated linearly to {n} (time per economy × {n}). "
         f"Times: median of {args.reps} runs after one compiling call each. Peak RSS: the process's peak "
         "resident set after each phase (cumulative).",
         "",
-        "| what | seconds | per economy s | ratio to batched | first call (compile + solve) s | peak RSS MB after |",
+        f"| what | seconds | per economy s | ratio to batched | first call (compile + solve{f' of one chunk' if chunk else ''}) s | peak RSS MB after |",
         "|---|---|---|---|---|---|",
-        f"| batched, {n} economies in one call | {t_b:.1f} | {t_b / n:.3f} | 1.00 | {first_b:.1f} | {mem_b:.0f} |",
+        f"| batched, {n} economies in one call{f' (chunks of {chunk})' if chunk else ''} | {t_b:.1f} | {t_b / n:.3f} | 1.00 | {first_b:.1f} | {mem_b:.0f} |",
         f"| loop of single solves, {m} economies timed | {t_l_sub:.1f} | {t_l_sub / m:.3f} | | {first_l:.1f} | {mem_l:.0f} |",
         f"| loop, extrapolated to {n} | {t_l:.1f} | {t_l / n:.3f} | {t_l / t_b:.2f}x | | |",
         "",
