@@ -73,32 +73,37 @@ def _e(name, slow, note, results=None, args=()):
     return Experiment(name, tuple(results or (name,)), slow, note, tuple(args))
 
 
-# Order = run order. Timings "measured" are wall times of this script on the shared 2-core CPU
-# (load average 0.2-2, 2026-12-02), a cold solver cache included.
+# Order = run order. "measured": wall time of this script on the shared 2-core CPU with other
+# engineers' JAX jobs running (load average 7-9), 2026-12-02; "> 130 s": killed by --timeout 130
+# (so slow). The specialization solver cache is keyed by a hash of the solver's sources, so during
+# development it is cold after any edit; at a fixed commit figure9 pays the default solve (about
+# 60 s), figure8 the unconstrained one (about 50 s) and figure7 finds both in the cache.
 REGISTRY: dict[str, Experiment] = {
     e.name: e
     for e in [
-        _e("specialization_trade_off", True, "the main job (paper 002); calibrated two-industry economy"),
-        _e("specialization_facts", False, "facts only (the model step is specialization_simulate_czs below)",
+        _e("specialization_trade_off", True, "the main job (paper 002): calibrated two-industry economy; not measured"),
+        _e("specialization_facts", False, "measured 10.7 s; facts only, its model step is specialization_simulate_czs",
            args=("--facts-only",)),
-        _e("specialization_simulate_czs", True, "722 CZs x 70 years; docstring of specialization_facts: a few minutes",
+        _e("specialization_simulate_czs", True, "722 CZs x 70 years; not measured (docstring: a few minutes)",
            results=("specialization_simulation",)),
-        _e("specialization_facts_regressions", False, "ADH data; 500 bootstrap draws"),
-        _e("specialization_figure7", False, "default solve + unconstrained solve (cached)"),
-        _e("specialization_figure8", False, "reuses the cached default solves"),
-        _e("specialization_figure9", False, "reuses the cached default solve"),
-        _e("specialization_figure10", True, "batched DE and planner solves over 12 values of xi"),
-        _e("specialization_figure12", True, "DE, planner and policy evaluation"),
-        _e("specialization_taxes", True, "planner + regulated DE"),
-        _e("specialization_accuracy", True, "a sequence of grids up to 4x the default"),
-        _e("adh_table3", False, "ADH data; two 2SLS regressions"),
-        _e("clusters_facts", False, "ADH data; regressions"),
-        _e("clusters_china_shock", True, "722 x 397 equilibria, eta sweep and indirect inference"),
-        _e("cnces_shock_location", False, "closed-form recovery; 722 x 8 and ADH"),
-        _e("cnces_shock_occupation", False, "closed-form recovery; 722 x 8"),
-        _e("hubs_planner", True, "722-CZ planner problem"),
-        _e("hubs_estimation", True, "40 Monte Carlo economies, vmapped solves"),
-        _e("bianchi2011", True, "Bianchi (2011) at 100 and 800 bond points"),
+        _e("specialization_facts_regressions", False, "measured 20.4 s (ADH data, 500 bootstrap draws)"),
+        _e("specialization_figure9", False, "measured 21.3 s with the default solve cached; about 80 s cold"),
+        _e("specialization_figure8", False, "measured 141.5 s with both solves cold (113 s of it solving); "
+           "about 80 s with the default solve cached"),
+        _e("specialization_figure7", False, "measured 199.1 s with both solves cold (130 s of it solving); "
+           "about 70 s with both cached"),
+        _e("specialization_figure10", True, "> 130 s (batched DE and planner solves over 12 values of xi)"),
+        _e("specialization_figure12", True, "> 130 s (DE, planner and policy evaluation)"),
+        _e("specialization_taxes", True, "> 130 s (planner and regulated DE)"),
+        _e("specialization_accuracy", True, "not measured (solves a sequence of grids up to 4x the default)"),
+        _e("adh_table3", False, "measured 17.5 s (ADH data)"),
+        _e("clusters_facts", False, "measured 25.5 s (ADH data)"),
+        _e("clusters_china_shock", True, "not measured (722 x 397 equilibria, eta sweep, indirect inference)"),
+        _e("cnces_shock_location", False, "measured 27.1 s"),
+        _e("cnces_shock_occupation", False, "measured 21.9 s"),
+        _e("hubs_planner", True, "> 130 s (722-CZ equilibrium and planner)"),
+        _e("hubs_estimation", True, "> 130 s (40 Monte Carlo economies)"),
+        _e("bianchi2011", True, "not measured (Bianchi 2011 at 100 and 800 bond points)"),
     ]
 }
 
@@ -183,6 +188,7 @@ def run_one(step: Step, experiments_dir: Path, results_root: Path, timeout: floa
     """Run one experiment in a subprocess (cwd = repository root, ``JAXECON_RESULTS`` = results root),
     its stdout and stderr teed to ``<results_root>/logs/<name>.log`` (and to our stdout if verbose)."""
     exp = step.exp
+    experiments_dir, results_root = Path(experiments_dir).resolve(), Path(results_root).resolve()
     now = _dt.datetime.now().isoformat(timespec="seconds")
     if step.skip:
         return Outcome(exp.name, step.skip, note=exp.note, finished=now)
@@ -190,7 +196,7 @@ def run_one(step: Step, experiments_dir: Path, results_root: Path, timeout: floa
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{exp.name}.log"
     env = dict(os.environ, JAXECON_RESULTS=str(results_root), PYTHONUNBUFFERED="1", MPLBACKEND="Agg")
-    cmd = [python, str(Path(experiments_dir) / f"{exp.name}.py"), *exp.args]
+    cmd = [python, str(experiments_dir / f"{exp.name}.py"), *exp.args]
     before = _report_mtimes(results_root)
     t0 = time.perf_counter()
     timed_out = threading.Event()
@@ -254,7 +260,10 @@ def run_one(step: Step, experiments_dir: Path, results_root: Path, timeout: floa
     else:
         status = f"failed (rc {rc})"
     note = exp.note
-    if stale:
+    if stale and rc != 0:
+        note = (note + "; " if note else "") + f"an older {report} from an earlier run is left in place"
+        report = None  # not linked: it is not this run's
+    elif stale:
         note = (note + "; " if note else "") + "report.md not rewritten by this run (older file)"
     elif rc == 0 and report is None:
         note = (note + "; " if note else "") + "no report.md written"
@@ -270,8 +279,9 @@ def write_index(outcomes: list[Outcome], results_root: Path, steps: list[Step] |
                 previous: dict | None = None) -> Path:
     """Write ``index.md`` and ``index.json`` in ``results_root``; return the path of index.md.
 
-    Rows: this run's outcomes, then (from ``previous``, the old index.json) the experiments that did
-    not take part in this run, marked with the date of their previous run.
+    Rows: this run's outcomes and (from ``previous``, the old index.json) the experiments that did
+    not take part in this run, marked with the date of their previous run; in the order of
+    ``steps`` (pass the full plan, not only the selection), names not in it last.
     """
     rows = {o.name: dataclasses.asdict(o) for o in outcomes}
     carried = []
@@ -367,8 +377,9 @@ def main(argv=None, registry: dict[str, Experiment] | None = None) -> int:
         steps = plan(exp_dir, registry, args.only, args.skip_slow)
     except ValueError as err:
         ap.error(str(err))
+    order = plan(exp_dir, registry)  # every experiment, for the row order of the index
     if args.list:
-        print_registry(plan(exp_dir, registry))
+        print_registry(order)
         return 0
     root = Path(args.results or os.environ.get("JAXECON_RESULTS") or REPO / "results")
     if not root.is_absolute():
@@ -394,8 +405,8 @@ def main(argv=None, registry: dict[str, Experiment] | None = None) -> int:
                 tail = (root / out.log).read_text(errors="replace").splitlines()[-15:]
                 print("\n".join(f"    {t}" for t in tail), flush=True)
         # the index after every experiment, so an interrupted run still leaves one
-        write_index(outcomes, root, steps, previous)
-    index = write_index(outcomes, root, steps, previous)
+        write_index(outcomes, root, order, previous)
+    index = write_index(outcomes, root, order, previous)
     failed = [o.name for o in outcomes if o.status.startswith(("failed", "timeout"))]
     print(f"wrote {index}" + (f"; failed: {', '.join(failed)}" if failed else ""), flush=True)
     return 1 if failed else 0

@@ -54,6 +54,14 @@ FAKES = {
         "(d / 'report.md').write_text('# stray\\n')\n"
     ),
     # starts a child of its own (as specialization_facts does) and records its pid, then waits
+    # writes its report on the first run, fails without writing one on the next
+    "flaky": (
+        "import os, pathlib, sys\n"
+        "d = pathlib.Path(os.environ['JAXECON_RESULTS'], 'flaky')\n"
+        "if d.exists():\n"
+        "    sys.exit(3)\n"
+        "d.mkdir(); (d / 'report.md').write_text('# flaky\\n')\n"
+    ),
     "sleeper": (
         "import os, pathlib, subprocess, sys, time\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
@@ -83,6 +91,7 @@ REG = _registry(
     rp.Experiment("slow_one", ("slow_one",), slow=True),
     rp.Experiment("sleeper", ("sleeper",), slow=True),
     rp.Experiment("absent", ("absent",), slow=False),
+    rp.Experiment("flaky", ("flaky",), slow=True),
 )
 
 
@@ -163,8 +172,8 @@ def test_skip_slow_skips_slow_and_unregistered_ones(exp_dir, tmp_path):
     rc = rp.main(["--experiments-dir", str(exp_dir), "--results", str(res), "--skip-slow"], registry=REG)
     assert rc == 1  # boom fails
     rows = _rows(res / "index.md")
-    assert list(rows) == ["boom", "fast_ok", "via_library", "slow_one", "sleeper", "absent", "stray"]
-    assert all(rows[n][0] == "skipped (slow)" for n in ("slow_one", "sleeper", "via_library"))
+    assert list(rows) == ["boom", "fast_ok", "via_library", "slow_one", "sleeper", "absent", "flaky", "stray"]
+    assert all(rows[n][0] == "skipped (slow)" for n in ("slow_one", "sleeper", "via_library", "flaky"))
     assert not (res / "slow_one_ran").exists()  # really not run
     assert rows["stray"][0] == f"skipped (slow; {rp.NOT_REGISTERED})"
     assert not (res / "stray_folder").exists()
@@ -191,6 +200,19 @@ def test_previous_rows_are_kept_and_timeout_is_reported(exp_dir, tmp_path):
         time.sleep(0.1)
     assert not _alive(pid)
     assert rows["slow_one"][0].startswith("ok (previous run, ")
+    assert list(rows) == ["slow_one", "sleeper"]  # registry order, carried rows included
+
+
+def test_an_older_report_is_not_linked_for_a_failed_run(exp_dir, tmp_path):
+    res = tmp_path / "res"
+    argv = ["--experiments-dir", str(exp_dir), "--results", str(res), "--only", "flaky"]
+    assert rp.main(argv, registry=REG) == 0
+    assert _links(_rows(res / "index.md")["flaky"][2]) == ["flaky/report.md"]
+    assert rp.main(argv, registry=REG) == 1
+    status, _, report, note = _rows(res / "index.md")["flaky"]
+    assert status == "failed (rc 3)"
+    assert report == "—"
+    assert "older flaky/report.md" in note and _links(note) == ["logs/flaky.log"]
 
 
 def test_real_registry_runs_every_file_with_the_main_job_first(capsys):
