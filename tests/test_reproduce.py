@@ -228,3 +228,16 @@ def test_real_registry_runs_every_file_with_the_main_job_first(capsys):
     assert rp.main(["--list"]) == 0
     out = capsys.readouterr().out
     assert all(n in out for n in names)
+
+
+@pytest.mark.slow
+def test_a_real_experiment_through_reproduce(tmp_path):
+    """cnces_shock_occupation (about 20-30 s, no data files needed): ok, and its report is linked."""
+    res = tmp_path / "res"
+    assert rp.main(["--results", str(res), "--only", "cnces_shock_occupation"]) == 0
+    rows = _rows(res / "index.md")
+    assert rows["cnces_shock_occupation"][0] == "ok"
+    (link,) = _links(rows["cnces_shock_occupation"][2])
+    assert link == "cnces_shock_occupation/report.md"
+    assert (res / link).read_text().startswith("#")
+    assert list(rows) == ["cnces_shock_occupation"]  # nothing else ran, no earlier index in a new folder
