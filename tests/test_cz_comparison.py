@@ -195,3 +195,17 @@ def test_cz_planner_table_synthetic(pair):
     np.testing.assert_array_equal(df["status"].to_numpy(), np.asarray(init.status))
     direct = cz_planner_comparison(de, alt, np.full(722, 0.1), init.k, 2, lam=lam)
     np.testing.assert_array_equal(df["welfare_gain"].to_numpy(), np.asarray(direct.welfare_gain))
+
+
+def test_cz_planner_table_adh_state_fips(pair, adh_path):
+    de, alt, lam = pair
+    df = cz_planner_table(de, alt, lam=lam, data=adh_path, source="adh", b0=0.1, s0=2)
+    assert len(df) == 722 and df.attrs["source"] == "ADH"
+    ex = pd.read_csv(adh_path / "cz_exposure.csv.gz")
+    fips = ex.drop_duplicates("czone").set_index("czone")["clus"]
+    np.testing.assert_array_equal(df["state_fips"].to_numpy(), fips.loc[df["czone"]].to_numpy())
+    got = by_group_summary(df, "state_fips")
+    ok = df[df["status"] == 0]
+    np.testing.assert_allclose(got["welfare_gain_mean"].to_numpy(),
+                               ok.groupby("state_fips")["welfare_gain"].mean().sort_index().to_numpy(), rtol=1e-14)
+    assert int(got["count"].sum()) == int((df["status"] == 0).sum())
