@@ -19,9 +19,9 @@ experiment from the repository root with ``JAXECON_RESULTS`` set to the absolute
 (``--results DIR``, default ``$JAXECON_RESULTS`` or ``<repo>/results``); the specialization solver
 cache (``$JAXECON_RESULTS/specialization_cache`` unless ``$JAXECON_CACHE`` is set) follows it.
 
-When only some experiments run (``--only``, ``--skip-slow``), the rows of the others keep their
-status from the previous run recorded in ``index.json`` (with its date), so ``index.md`` always lists
-every experiment.
+When only some experiments run (``--only``, ``--skip-slow``), the rows of the others, and of those
+skipped as slow, keep their status from the last run that ran them, recorded in ``index.json`` (with
+its date), so ``index.md`` always lists every experiment that ever ran here.
 
 Usage::
 
@@ -283,8 +283,15 @@ def write_index(outcomes: list[Outcome], results_root: Path, steps: list[Step] |
     not take part in this run, marked with the date of their previous run; in the order of
     ``steps`` (pass the full plan, not only the selection), names not in it last.
     """
-    rows = {o.name: dataclasses.asdict(o) for o in outcomes}
-    carried = []
+    rows, carried = {}, []
+    for o in outcomes:
+        prev = (previous or {}).get(o.name)
+        if o.status.startswith("skipped") and prev and not prev["status"].startswith(("skipped", "missing")):
+            # skipped this time: keep the record of the last run that did run it
+            rows[o.name] = dict(prev, carried=True, skipped_now=o.status)
+            carried.append(o.name)
+        else:
+            rows[o.name] = dataclasses.asdict(o)
     for name, rec in (previous or {}).items():
         if name not in rows:
             rows[name] = dict(rec, carried=True)
@@ -312,6 +319,8 @@ def write_index(outcomes: list[Outcome], results_root: Path, steps: list[Step] |
         secs = "" if r.get("seconds") is None else f"{r['seconds']:.1f} s"
         link = f"[{r['report']}]({r['report']})" if r.get("report") else "—"
         note = r.get("note") or ""
+        if r.get("skipped_now"):
+            note = f"{r['skipped_now']} in this run" + (f"; {note}" if note else "")
         if r["status"].startswith(("failed", "timeout")) and r.get("log"):
             note = (f"see log [{r['log']}]({r['log']})" + ("; " + note if note else ""))
         lines.append(f"| {_cell(n)} | {_cell(status)} | {secs} | {link} | {_cell(note)} |")
@@ -323,7 +332,7 @@ def write_index(outcomes: list[Outcome], results_root: Path, steps: list[Step] |
         lines.append(f"Rows marked 'previous run' ({len(carried)}) did not take part in this run.")
     lines.append("")
     results_root.mkdir(parents=True, exist_ok=True)
-    clean = {n: {k: v for k, v in rows[n].items() if k != "carried"} for n in names}
+    clean = {n: {k: v for k, v in rows[n].items() if k not in ("carried", "skipped_now")} for n in names}
     _atomic_write(results_root / "index.json", json.dumps(clean, indent=1) + "\n")
     return _atomic_write(results_root / "index.md", "\n".join(lines))
 

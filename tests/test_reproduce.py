@@ -201,6 +201,16 @@ def test_previous_rows_are_kept_and_timeout_is_reported(exp_dir, tmp_path):
     assert not _alive(pid)
     assert rows["slow_one"][0].startswith("ok (previous run, ")
     assert list(rows) == ["slow_one", "sleeper"]  # registry order, carried rows included
+    # skipped as slow now: the row keeps the last run that ran it
+    assert rp.main(["--experiments-dir", str(exp_dir), "--results", str(res), "--only", "slow_one", "fast_ok",
+                    "--skip-slow"], registry=REG) == 0
+    rows = _rows(res / "index.md")
+    assert rows["slow_one"][0].startswith("ok (previous run, ")
+    assert rows["slow_one"][3].startswith("skipped (slow) in this run")
+    assert rows["fast_ok"][0] == "ok" and rows["sleeper"][0].startswith("timeout (2 s) (previous run, ")
+    assert rp.main(["--experiments-dir", str(exp_dir), "--results", str(res), "--only", "slow_one", "--skip-slow"],
+                   registry=REG) == 0
+    assert _rows(res / "index.md")["slow_one"][3] == "skipped (slow) in this run"  # said once, not once per run
 
 
 def test_an_older_report_is_not_linked_for_a_failed_run(exp_dir, tmp_path):
