@@ -16,8 +16,9 @@ Timed, after compiling each program once (``block_until_ready``), the median of 
   run on ``--loop-n`` economies evenly spread over the N and its time is extrapolated linearly to N
   (time per economy × N), stated in the table.
 
-Peak memory: the process's peak resident set (``ru_maxrss``) after each phase (it includes the
-compiler's and the data's memory; only its increase during a phase is attributable to it).
+Timed runs alternate (loop, batched, loop, ...) so both sides see the same shared, changing load.
+Peak memory: the process's peak resident set (``ru_maxrss``, cumulative: compiler and data included)
+before the solves, after compiling both sides and at the end.
 
 Run: python benchmarks/bench_heterogeneous.py [--n 722] [--loop-n 16] [--reps 3]
 Records its table in benchmarks/RESULTS.md (section ``heterogeneous-N``, one per N).
@@ -86,30 +87,17 @@ def main():
     k_start = cpu_ticks()
 
     chunk = args.chunk or None
-    # batched: compile (with chunks: on the first chunk, the same program), then time
+    # compile both sides first (with chunks: on the first chunk, the same program)
     t0 = time.perf_counter()
     warm = ps if chunk is None else jax.tree.map(lambda x: x[:chunk], ps)
-    sol = solve_heterogeneous(warm, grid, chunk=chunk, report=None)
-    jax.block_until_ready(sol.c)
+    jax.block_until_ready(solve_heterogeneous(warm, grid, chunk=chunk, report=None).c)
     first_b = time.perf_counter() - t0
-    tb, steal_b = [], []
-    for _ in range(args.reps):
-        k0 = cpu_ticks()
-        t0 = time.perf_counter()
-        sol = solve_heterogeneous(ps, grid, chunk=chunk, report=None)
-        jax.block_until_ready(sol.c)
-        tb.append(time.perf_counter() - t0)
-        steal_b.append(steal_share(k0, cpu_ticks()))
-        print(f"  batched run: {tb[-1]:.1f} s", flush=True)
-    mem_b = peak_mb()
-    conv = np.asarray(sol.converged)
-
-    # loop of single solves: compile, then time
     t0 = time.perf_counter()
     jax.block_until_ready(solve_equilibrium(singles[0], grid).c)
     first_l = time.perf_counter() - t0
-    tl, steal_l = [], []
-    for _ in range(args.reps):
+    mem_c = peak_mb()
+
+    def loop_run():
         k0 = cpu_ticks()
         t0 = time.perf_counter()
         outs = []
@@ -120,7 +108,30 @@ def main():
         tl.append(time.perf_counter() - t0)
         steal_l.append(steal_share(k0, cpu_ticks()))
         print(f"  loop run ({m} economies): {tl[-1]:.1f} s", flush=True)
-    mem_l = peak_mb()
+        return outs
+
+    # timed runs alternate, a loop run before and after every batched run, so that both sides see the
+    # same (shared, changing) load
+    tb, steal_b, tl, steal_l = [], [], [], []
+    outs = loop_run()
+    for _ in range(args.reps):
+        k0 = cpu_ticks()
+        t0 = time.perf_counter()
+        sol = solve_heterogeneous(ps, grid, chunk=chunk, report=None)
+        jax.block_until_ready(sol.c)
+        tb.append(time.perf_counter() - t0)
+        steal_b.append(steal_share(k0, cpu_ticks()))
+        print(f"  batched run: {tb[-1]:.1f} s", flush=True)
+        outs = loop_run()
+    mem_end = peak_mb()
+    conv = np.asarray(sol.converged)
+    czs = np.asarray(h.czone[h.ok])[pick]
+    from jaxecon.models.specialization import RESULTS
+
+    failed = [(int(czs[j]), float(sig[j]), RESULTS[jax.tree.map(lambda x, j=j: x[j], sol.result)])
+              for j in np.nonzero(~conv)[0]]
+    for f in failed:
+        print(f"  not converged: czone {f[0]}, sigma_c {f[1]:.4f}: {f[2]}", flush=True)
     diff = max(float(np.max(np.abs(np.asarray(o.c) - np.asarray(sol.c[j])) / (1 + np.abs(np.asarray(o.c)))))
                for o, j in zip(outs, loop_pick))
     same_conv = all(bool(o.converged) == bool(conv[j]) for o, j in zip(outs, loop_pick))
@@ -145,22 +156,25 @@ def main():
         f"(σ_c {sig.min():.4f} to {sig.max():.4f}, median {np.median(sig):.4f}); grid 12 x 15, b_min = -0.3, "
         f"25 exogenous states. Batched: `solve_heterogeneous` (`numerics.sharded_map` over {n_dev} CPU devices, "
         f"`numerics.use_cpu_cores`)"
-        f"{f', in chunks of {chunk} economies (one compiled program; the last chunk padded)' if chunk else ''}. Loop: `solve_equilibrium` once per economy from Python, run on {m} of "
+        f"{f', in chunks of {chunk} economies (one compiled program' + (', the last chunk padded)' if n % chunk else ')') if chunk else ''}. Loop: `solve_equilibrium` once per economy from Python, run on {m} of "
         f"the {n} economies (evenly spread) and extrapolated linearly to {n} (time per economy × {n}). "
-        f"Times: median of {args.reps} runs after one compiling call each. Peak RSS: the process's peak "
-        "resident set after each phase (cumulative).",
+        f"Times: after one compiling call each, the median of {args.reps} batched runs and of the {args.reps + 1} loop runs "
+        "that bracket them (loop, batched, loop, ...: both sides under the same shared load). ",
         "",
-        f"| what | seconds | per economy s | ratio to batched | first call (compile + solve{f' of one chunk' if chunk else ''}) s | peak RSS MB after |",
-        "|---|---|---|---|---|---|",
-        f"| batched, {n} economies in one call{f' (chunks of {chunk})' if chunk else ''} | {t_b:.1f} | {t_b / n:.3f} | 1.00 | {first_b:.1f} | {mem_b:.0f} |",
-        f"| loop of single solves, {m} economies timed | {t_l_sub:.1f} | {t_l_sub / m:.3f} | | {first_l:.1f} | {mem_l:.0f} |",
-        f"| loop, extrapolated to {n} | {t_l:.1f} | {t_l / n:.3f} | {t_l / t_b:.2f}x | | |",
+        f"| what | seconds | per economy s | ratio to batched | first call (compile + solve{f' of one chunk' if chunk else ''}) s |",
+        "|---|---|---|---|---|",
+        f"| batched, {n} economies in one call{f' (chunks of {chunk})' if chunk else ''} | {t_b:.1f} | {t_b / n:.3f} | 1.00 | {first_b:.1f} |",
+        f"| loop of single solves, {m} economies timed | {t_l_sub:.1f} | {t_l_sub / m:.3f} | | {first_l:.1f} |",
+        f"| loop, extrapolated to {n} | {t_l:.1f} | {t_l / n:.3f} | {t_l / t_b:.2f}x | |",
         "",
         f"Converged: {int(conv.sum())} of {n} (sweeps {its.min()}-{its.max()}, mean {its.mean():.1f}); the loop's "
         f"{m} economies {'agree' if same_conv else 'DISAGREE'} on convergence and differ from the batched solution "
-        f"by at most {diff:.1e} (relative, c). Peak RSS before the solves {mem0:.0f} MB. Steal during the timed "
+        f"by at most {diff:.1e} (relative, c). Peak RSS of the process: {mem0:.0f} MB before the solves, "
+        f"{mem_c:.0f} MB after compiling both sides, {mem_end:.0f} MB at the end. Steal during the timed "
         f"runs: batched {100 * np.nanmedian(steal_b):.0f}%, loop {100 * np.nanmedian(steal_l):.0f}%.",
     ]
+    if failed:
+        lines += ["", "Not converged: " + "; ".join(f"czone {c} (σ_c {s_:.4f}): {r}" for c, s_, r in failed) + "."]
     record(f"heterogeneous-{n}", "\n".join(lines))
     print("\n".join(lines))
 
