@@ -303,9 +303,9 @@ class PlannerProblem(GridProblem):
                 (H - aux[3]) / up)
 
 
-@functools.partial(jax.jit, static_argnames=("grid", "n_halvings", "anderson"))
+@functools.partial(jax.jit, static_argnames=("grid", "n_halvings", "anderson", "linear_solver"))
 def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_iter, newton_sweep_iter, *, n_halvings,
-           anderson):
+           anderson, linear_solver=None):
     I, ns = params.n_industries, params.n_states
     shape = policy_shape(grid, I, ns)
     b, k, s, feasible = grid_states(grid, I, ns)
@@ -314,7 +314,7 @@ def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_it
     solver = TimeIteration(tol=tol, max_iter=max_iter, damping=damping, sweep_steps=newton_sweep_iter,
                            full_steps=newton_max_iter, anderson=anderson)
     c0, q0, mu0, H0, kn0, regime0 = init
-    out = solve_time_iteration(solver, problem, (_x_from(c0, kn0), q0, mu0, H0), regime0)
+    out = solve_time_iteration(solver, problem, (_x_from(c0, kn0), q0, mu0, H0), regime0, linear_solver=linear_solver)
     (x, q, mu, H), regime = out.policy, out.carry
     c, kn = _levels(x)
     bn = problem._bonds(c, kn)
@@ -339,6 +339,7 @@ def solve_planner(
     newton_sweep_iter: int = 3,
     n_halvings: int = 3,
     anderson: int = 0,
+    linear_solver=None,
 ) -> PlannerSolution:
     """Solve the constrained-efficient planner by time iteration (module docstring; DESIGN.md).
 
@@ -354,6 +355,13 @@ def solve_planner(
         newton_tol, newton_max_iter, n_halvings: per-node Newton of the final sweep;
             newton_sweep_iter: Newton steps per node in the other sweeps.
         anderson: Anderson memory (static, 0 = off).
+        linear_solver: the lineax solver of the implicit adjoint (static; default
+            :func:`jaxecon.numerics.time_iteration.default_adjoint_solver`, GMRES restarted every 40
+            vectors). Forward mode (``jax.jvp``, ``jax.jacfwd``) works with the default. Reverse mode
+            (``jax.grad``) solves the transposed system, on which the restarted GMRES stagnates
+            (lineax raises): pass an unrestarted GMRES, ``lx.GMRES(rtol=1e-10, atol=1e-12,
+            restart=n, stagnation_iters=n, max_steps=10 * n)`` with ``n`` the number of unknowns
+            (``I + 3`` per node), which is affordable on small grids only.
 
     Returns:
         :class:`PlannerSolution`: per-element ``converged``/``result``; a planner that does not
@@ -382,7 +390,8 @@ def solve_planner(
     pol0 = (flat(init.c), flat(init.q), flat(mu0), flat(init.eta), init.k_next.reshape(-1, I), flat(init.binding))
     return _solve(params, grid, pol0, jnp.asarray(tol, float), jnp.asarray(damping, float),
                   jnp.asarray(newton_tol, float), jnp.asarray(max_iter, dtype=int), jnp.asarray(int(newton_max_iter)),
-                  jnp.asarray(int(newton_sweep_iter)), n_halvings=int(n_halvings), anderson=int(anderson))
+                  jnp.asarray(int(newton_sweep_iter)), n_halvings=int(n_halvings), anderson=int(anderson),
+                  linear_solver=linear_solver)
 
 
 def _planner_errors(sp, b, k, s):
