@@ -208,3 +208,35 @@ def test_two_industry_calibration_record_small_grid():
         assert rec["model_moments"]["debt_output"] < rec["targets"]["debt_output"]
     for k in ("parameters", "targets", "model_moments", "loss", "steps", "gradient_norm", "date"):
         assert k in rec
+
+
+def test_load_calibration_is_stale_only_when_its_targets_grid_or_solution_changed(tmp_path):
+    """A calibration file stays valid across solver-code changes that leave its solution unchanged
+    (verified by a re-solve), and is stale for other targets, another grid or other moments."""
+    import json
+
+    from jaxecon.models.specialization.calibration import load_calibration, model_moments, two_industry_base
+
+    grid = Grid(n_b=8, n_k=9, b_min=-0.3)
+    values = {"theta": 0.01, "beta": 0.95, "dmu": -0.5}
+    m, _, sol = model_moments(two_industry_base(), values, grid)
+    assert bool(sol.converged)
+    rec = {"grid": {f: getattr(grid, f) for f in ("n_b", "n_k", "b_min", "b_max", "k_min", "k_max")},
+           "targets": {"debt_output": 0.2, "share_1": 0.1}, "fingerprint": "written by another version",
+           "solver_max_iter": 300,
+           "parameters": {"theta": 0.01, "beta": 0.95, "mu_1_minus_mu_2": -0.5},
+           "model_moments": {"debt_output": float(m.debt_output), "share_1": float(m.share_1)}}
+    f = tmp_path / "cal.json"
+
+    def load(r, **kw):
+        f.write_text(json.dumps(r))
+        return load_calibration(f, grid=kw.get("grid", grid), share_target=kw.get("share", 0.1))
+
+    p = load(rec)
+    assert p is not None and float(p.theta) == 0.01
+    np.testing.assert_allclose(np.asarray(p.z[:, 0]), np.asarray(two_industry_base().z[:, 0]) * np.exp(-0.5), rtol=1e-14)
+    assert load(rec, share=0.11) is None                                   # other target
+    assert load(rec, grid=Grid(n_b=8, n_k=10, b_min=-0.3)) is None         # other grid
+    moved = {**rec, "model_moments": {**rec["model_moments"], "debt_output": float(m.debt_output) * 1.001}}
+    assert load(moved) is None                                              # the solution changed
+    assert load_calibration(tmp_path / "absent.json", grid=grid, share_target=0.1) is None

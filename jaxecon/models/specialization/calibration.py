@@ -369,10 +369,17 @@ def _now() -> str:
 
 
 def load_calibration(path, base: Params | None = None, grid: Grid | None = None, share_target: float | None = None,
-                     debt_target: float = DEBT_OUTPUT_TARGET):
+                     debt_target: float = DEBT_OUTPUT_TARGET, *, verify: bool = True, rtol: float = 1e-6,
+                     report=None):
     """The calibrated two-industry Params from a file written by ``calibration/calibrate_specialization.py``,
-    or ``None`` when the file is missing or stale (its fingerprint differs from that of ``base``,
-    ``grid`` and the targets; checked only when ``grid`` and ``share_target`` are given)."""
+    or ``None`` when the file is missing or stale (checked only when ``grid`` and ``share_target`` are
+    given).
+
+    Stale means: other targets or another grid than the file's, or (when the fingerprint, which also
+    covers the solver's sources, differs and ``verify``) a re-solve at the stored parameters whose
+    ergodic moments differ from the stored ones by more than ``rtol`` relative. A change of the
+    solver's code that leaves the solution unchanged therefore keeps the calibration valid.
+    """
     import json
     from pathlib import Path
 
@@ -381,9 +388,33 @@ def load_calibration(path, base: Params | None = None, grid: Grid | None = None,
         return None
     rec = json.loads(path.read_text())
     base = two_industry_base() if base is None else base
-    if grid is not None and share_target is not None:
-        key = calibration_fingerprint(base, grid, {"debt_output": float(debt_target), "share_1": float(share_target)})
-        if rec.get("fingerprint") != key:
-            return None
     p = rec["parameters"]
-    return with_values(base, {"theta": p["theta"], "dmu": p["mu_1_minus_mu_2"], "beta": p["beta"]})
+    params = with_values(base, {"theta": p["theta"], "dmu": p["mu_1_minus_mu_2"], "beta": p["beta"]})
+    if grid is None or share_target is None:
+        return params
+    say = report or (lambda s: None)
+    tg = rec.get("targets", {})
+    if not (np.isclose(tg.get("share_1", np.nan), share_target, rtol=1e-12, atol=0)
+            and np.isclose(tg.get("debt_output", np.nan), debt_target, rtol=1e-12, atol=0)):
+        say(f"calibration {path.name}: other targets than {share_target:.6g}, {debt_target:.6g}: stale")
+        return None
+    g = rec.get("grid", {})
+    if any(not np.isclose(float(g.get(f, np.nan)), float(getattr(grid, f)), rtol=0, atol=1e-15)
+           for f in ("n_b", "n_k", "b_min", "b_max", "k_min", "k_max")):
+        say(f"calibration {path.name}: computed on another grid ({g}): stale")
+        return None
+    key = calibration_fingerprint(base, grid, {"debt_output": float(debt_target), "share_1": float(share_target)})
+    if rec.get("fingerprint") == key:
+        return params
+    if not verify:
+        return None
+    m, _, sol = model_moments(base, {"theta": p["theta"], "dmu": p["mu_1_minus_mu_2"], "beta": p["beta"]}, grid,
+                              max_iter=int(rec.get("solver_max_iter", 300)))
+    stored = rec.get("model_moments", {})
+    now = _moments_dict(m)
+    same = bool(sol.converged) and all(np.isclose(now[k], stored.get(k, np.nan), rtol=rtol, atol=0)
+                                       for k in ("debt_output", "share_1"))
+    say(f"calibration {path.name}: the solver's sources changed since it was written; a re-solve at its parameters "
+        f"gives debt/output {now['debt_output']:.8f} (stored {stored.get('debt_output', np.nan):.8f}) and share "
+        f"{now['share_1']:.8f} (stored {stored.get('share_1', np.nan):.8f}): {'still valid' if same else 'stale'}")
+    return params if same else None
