@@ -54,3 +54,28 @@ def test_model_step_simulates_czs(tmp_path, monkeypatch):
     # the growth column is the identity log(Y_T / Y_0) / periods
     np.testing.assert_allclose(df["annual_growth"], np.log(df["output_T"] / df["output_0"]) / 12, rtol=1e-12)
     assert (tmp_path / "sim" / "report.md").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_trade_off_main_job(tmp_path, monkeypatch, adh_path):
+    """The main job end to end on two trends and two national paths (real ADH files): every CSV has its
+    columns, no NaN row, the flagged CZs are labelled, and the g = 0 slope equals an independent
+    np.polyfit of the CZs' growth on their initial Gini over the CZs that fit."""
+    monkeypatch.setenv("JAXECON_RESULTS", str(tmp_path))
+    mod = _load("specialization_trade_off")
+    table = mod.run(data=str(adh_path), gs=(0.0, 0.005), n_paths=2, planner=False)
+    out = tmp_path / "specialization_trade_off"
+    tr = pd.read_csv(out / "trade_off.csv")
+    for c in ("g", "slope_gini", "slope_machinery", "slope_gini_frictionless", "financial_share", "adjustment_share"):
+        assert c in tr.columns, c
+    assert len(tr) == 2 and tr["slope_gini"].notna().all()
+    cal = pd.read_csv(out / "calibration.csv")
+    assert list(cal["target"]) == ["debt_output", "share_1"] and {"data", "model"} <= set(cal.columns)
+    czs = pd.read_csv(out / "czs.csv")
+    assert len(czs) == 722
+    assert not czs[["czone", "k0", "gini0", "growth"]].isna().any().any()
+    assert (czs["status"] != "ok").any() and (czs["status"] == "ok").sum() > 300
+    ok = czs["status"] == "ok"
+    slope = np.polyfit(czs.loc[ok, "gini0"], czs.loc[ok, "growth"], 1)[0]
+    np.testing.assert_allclose(table.loc[table["g"] == 0.0, "slope_gini"].iloc[0], slope, rtol=1e-8)
+    assert (out / "report.md").read_text().startswith("# The specialization trade-off")

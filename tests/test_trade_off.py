@@ -157,3 +157,13 @@ def test_data_slope_on_the_adh_files(adh_path):
     assert d.n == len(df)
     np.testing.assert_allclose(d.slope_gini, np.polyfit(df.g, df.y, 1)[0], rtol=1e-8)
     assert d.slope_gini < 0  # the data's trade-off sign over 1990-2007
+
+
+def test_growth_per_economy_with_one_shared_economy_is_the_common_growth(trend_solution):
+    e, sol = trend_solution
+    k, b = _czs(6, seed=4)
+    paths = to.national_shock_paths(e, jax.random.key(2), 12, 2)
+    batch = jax.tree.map(lambda a: jnp.broadcast_to(a, (6,) + jnp.shape(a)), sol)
+    gr = to.growth_per_economy(batch, e.levels, e.n_rest, 0.004, b, k, paths, horizons=(12, 4))
+    r = to.trade_off_slopes(sol, e.levels, e.n_rest, 0.004, b, k, jnp.ones(6), paths, horizons=(12, 4))
+    np.testing.assert_allclose(np.asarray(gr), np.asarray(r.growth), rtol=1e-12)

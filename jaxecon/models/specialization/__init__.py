@@ -12,6 +12,10 @@ ergodic      ergodic_distribution (lottery weights on the grid, Young 2010) and 
              differentiable in the parameters through the implicitly differentiated solve
 cache        solve_cached: a disk cache keyed by every parameter, grid value, solver setting and the
              solver's sources; solve_default / solve_unconstrained (the experiments' two economies)
+trade_off    the trade-off on CZs: trend economies, paths with a deterministic trend, cross-CZ slopes of
+             growth on initial specialization, the ADH data slope (paper 002 Figs 5-6)
+cz_comparison  per-CZ DE vs planner next-period specialization and welfare gain (Figs 11, 13)
+heterogeneous  per-CZ rest-of-manufacturing volatility σ·sqrt(HHI): stacked economies, solve_heterogeneous
 """
 
 from .params import Grid, Params, exogenous_chain, one_industry_params, three_industry_params, two_industry_params
@@ -50,3 +54,18 @@ from .calibration import (SpecializationCalibration, calibrate_moments, calibrat
 
 __all__ += ["SpecializationCalibration", "calibrate_moments", "calibrate_two_industry", "fire_sale_gain",
             "largest_well_posed_theta", "load_calibration"]
+
+# the trade-off on commuting zones, the per-CZ planner comparison and heterogeneous CZs (issue 19)
+from .trade_off import (DataTradeOff, TradeOffSlopes, TrendEconomy, TrendPaths, adh_trade_off, allocation_on_trend,
+                        ergodic_mean_bonds, national_shock_paths, simulate_on_trend, solve_batch, trade_off_slopes,
+                        trend_economy, with_drift)
+from .cz_comparison import (CZPlannerComparison, by_group_summary, cz_planner_comparison, cz_planner_table,
+                            cz_state_fips, interpolate_gain, plot_cz_comparison, tertile_summary)
+from .heterogeneous import RestHHI, composite_sigma, heterogeneous_params, rest_of_manufacturing_hhi, solve_heterogeneous
+
+__all__ += ["DataTradeOff", "TradeOffSlopes", "TrendEconomy", "TrendPaths", "adh_trade_off", "allocation_on_trend",
+            "ergodic_mean_bonds", "national_shock_paths", "simulate_on_trend", "solve_batch", "trade_off_slopes",
+            "trend_economy", "with_drift",
+            "CZPlannerComparison", "cz_planner_comparison", "cz_planner_table", "cz_state_fips",
+            "interpolate_gain", "tertile_summary", "by_group_summary", "plot_cz_comparison",
+            "RestHHI", "rest_of_manufacturing_hhi", "composite_sigma", "heterogeneous_params", "solve_heterogeneous"]

@@ -40,7 +40,7 @@ from .policy import _K_FLOOR, policy_at
 
 __all__ = ["TrendEconomy", "trend_economy", "with_drift", "solve_batch", "stack_params", "ergodic_mean_bonds", "national_shock_paths",
            "allocation_on_trend", "TrendPaths", "simulate_on_trend", "annual_growth", "ols_slope",
-           "trade_off_slopes", "TradeOffSlopes", "DataTradeOff", "adh_trade_off", "DEFAULT_GS", "DEFAULT_TREND_RANGE", "DEFAULT_N_TREND"]
+           "trade_off_slopes", "TradeOffSlopes", "DataTradeOff", "adh_trade_off", "growth_per_economy", "DEFAULT_GS", "DEFAULT_TREND_RANGE", "DEFAULT_N_TREND"]
 
 #: The g grid of the main job: relative machinery TFP drift from −0.5% to +1% a year (no trend, a
 #: declining and a rising machinery industry). Larger drifts move machinery TFP by more than e^0.7 in
@@ -358,3 +358,28 @@ def adh_trade_off(adh) -> DataTradeOff:
     std = sg * float(np.std(g2[ok]) / np.std(growth[ok]))
     return DataTradeOff(czone=np.asarray(adh.czones), gini=g2, share=share, growth=growth, slope_gini=sg,
                         slope_machinery=sm, standardized_gini=std, n=int(ok.sum()))
+
+
+def growth_per_economy(solutions, levels, n_rest: int, g, b0, k0, s_paths, horizons=(70,)):
+    """Growth of ``n`` CZs that each have their OWN economy (heterogeneous mode, issue 19 item 8).
+
+    ``solutions`` is a batched solution with one element per CZ (e.g. from
+    :func:`.heterogeneous.solve_heterogeneous`); CZ ``c`` is simulated in economy ``c`` from
+    ``(b0[c], k0[c])`` on the common national paths ``s_paths (n_paths, T+1)`` with trend ``g``.
+
+    Returns:
+        ``(n_paths, n_horizons, n)`` annualized output growth (regress it across CZs with
+        :func:`ols_slope`).
+    """
+    b0 = jnp.asarray(b0, float)
+    k0 = jnp.asarray(k0, float)
+
+    def one_cz(sol, b, k):
+        def one_path(path):
+            out = simulate_on_trend(sol, levels, n_rest, b[None], k[None], path, g).output[0]
+            return jnp.stack([annual_growth(out, h) for h in horizons])
+
+        return jax.vmap(one_path)(jnp.asarray(s_paths, jnp.int32))  # (n_paths, n_h)
+
+    gr = jax.vmap(one_cz)(solutions, b0, k0)  # (n, n_paths, n_h)
+    return jnp.moveaxis(gr, 0, -1)
