@@ -124,18 +124,13 @@ def _slope_aux(g, economy, grid, b0, k0, weights, s_paths, horizon, solver_kw):
     return jnp.mean(per_path), (per_path, sol.converged, sol.result, sol.n_no_equilibrium)
 
 
-@functools.partial(eqx.filter_jit)
+@eqx.filter_jit
 def _value_and_grad(g, economy, grid, b0, k0, weights, s_paths, horizon, solver_kw):
     (m, aux), dm = jax.value_and_grad(_slope_aux, has_aux=True)(g, economy, grid, b0, k0, weights, s_paths, horizon,
                                                                 solver_kw)
     per_path, conv, result, n_ne = aux
     return SlopeAt(g=g, slope=m, dslope=jnp.where(conv, dm, jnp.nan), slope_paths=per_path, converged=conv,
                    result=result, n_no_equilibrium=n_ne)
-
-
-@functools.partial(eqx.filter_jit)
-def _value_only(g, economy, grid, b0, k0, weights, s_paths, horizon, solver_kw):
-    return _slope_aux(g, economy, grid, b0, k0, weights, s_paths, horizon, solver_kw)
 
 
 def slope_at(g, economy: TrendEconomy, grid: Grid, b0, k0, gini_weights, s_paths, horizon: int = 17,
@@ -366,10 +361,17 @@ def _curve_fn(grid, horizon, kw):
 
 
 def loss_curve(gs, target: float, economy: TrendEconomy, grid: Grid, b0, k0, gini_weights, s_paths, *,
-               horizon: int = 17, **solver_kw) -> LossCurve:
-    """``m(g)``, ``m'(g)`` and ``L(g) = (m(g) − target)²`` at every drift of ``gs``, in ONE batched call
-    (``jax.vmap`` over the drifts of the solve, its implicit adjoint, the simulation and the OLS). The
+               horizon: int = 17, batched: bool = True, **solver_kw) -> LossCurve:
+    """``m(g)``, ``m'(g)`` and ``L(g) = (m(g) − target)²`` at every drift of ``gs``; with ``batched`` in
+    ONE batched call (``jax.vmap`` over the drifts of the solve, its implicit adjoint, the simulation
+    and the OLS), else one :func:`slope_and_gradient` per drift (one compiled program reused). The
     flatness of ``L`` and the size of ``m'`` say how well ``g`` is identified.
+
+    On a CPU the loop is much faster: a vmapped time iteration runs every drift for as many sweeps as
+    the slowest needs and its chunked second pass walks the union of the switched nodes (on the
+    calibration grid with 722 CZs and 7 drifts the batched call had not finished after 9 minutes on
+    the shared 2-core CPU; the loop takes one compile plus a few seconds per drift). Use
+    ``batched=True`` on a GPU.
 
     Not :func:`jaxecon.numerics.sharded_map`: the implicit adjoint's closure conversion fails under its
     ``lax.map`` inside ``shard_map`` (equinox "Closure-converted function called with different dynamic
@@ -385,7 +387,12 @@ def loss_curve(gs, target: float, economy: TrendEconomy, grid: Grid, b0, k0, gin
     fn = _curve_fn(grid, int(horizon), tuple(sorted(solver_kw.items())))
     w = jnp.ones(jnp.shape(b0)) if gini_weights is None else jnp.asarray(gini_weights, float)
     args = (economy, jnp.asarray(b0, float), jnp.asarray(k0, float), w, jnp.asarray(s_paths, jnp.int32))
-    m, dm, per, conv, nne = _vmapped(fn)(jnp.asarray(garr), *args)
+    if batched:
+        m, dm, per, conv, nne = _vmapped(fn)(jnp.asarray(garr), *args)
+    else:
+        one = [slope_and_gradient(g, economy, grid, b0, k0, w, s_paths, horizon, **solver_kw) for g in garr]
+        m, dm, per, conv, nne = (np.stack([np.asarray(getattr(o, f)) for o in one])
+                                 for f in ("slope", "dslope", "slope_paths", "converged", "n_no_equilibrium"))
     conv = np.asarray(conv, bool)
     nan = lambda a: np.where(conv.reshape((-1,) + (1,) * (np.ndim(a) - 1)), np.asarray(a), np.nan)  # noqa: E731
     m, dm, per = nan(m), nan(dm), nan(per)
