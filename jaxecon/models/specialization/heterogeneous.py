@@ -46,7 +46,7 @@ import numpy as np
 from ...numerics import sharded_map
 from ...numerics.time_iteration import RESULTS
 from .equilibrium import EquilibriumSolution, solve_equilibrium
-from .initial import MACHINERY_SIC2, _ratio
+from .initial import MACHINERY_SIC2, _ratio, earliest_shares, resolve_adh
 from .params import Grid, Params, two_industry_params
 
 __all__ = ["REST_STATUS", "RestHHI", "rest_of_manufacturing_hhi", "composite_sigma", "heterogeneous_params",
@@ -135,26 +135,15 @@ def rest_of_manufacturing_hhi(data=None, *, source: str = "auto", seed: int = 0,
     CZs without rest-of-manufacturing employment get ``hhi = NaN`` and ``status = 1``; they are
     reported through ``report`` (a callable, or None), never silently used.
     """
-    from ...data import ADHData, load_adh, load_adh_if_present, synthetic_czs
+    from ...data import synthetic_czs
 
     if source not in ("auto", "adh", "synthetic"):
         raise ValueError(f"source must be 'auto', 'adh' or 'synthetic'; got {source!r}")
     if level not in _LEVELS:
         raise ValueError(f"level must be one of {_LEVELS}; got {level!r}")
-    adh = None
-    if source != "synthetic":
-        if isinstance(data, ADHData):
-            adh = data
-        elif source == "adh":
-            adh = load_adh(data)
-        else:
-            adh = load_adh_if_present(data, otherwise="using the embedded synthetic CZs", report=report)
+    adh = resolve_adh(data, source, report)
     if adh is not None:
-        year = min(adh.share_arrays)
-        sh = np.asarray(adh.share_arrays[year], float)
-        sic2 = np.asarray(adh.industries["sic2"])
-        if sic2.shape[0] != sh.shape[1]:
-            raise ValueError(f"industries.csv has {sic2.shape[0]} industries but the share arrays {sh.shape[1]}")
+        year, sh, sic2 = earliest_shares(adh)
         pop = np.asarray(adh.population[min(adh.population)], float)
         czone, src = np.asarray(adh.czones), "ADH"
     else:

@@ -182,6 +182,33 @@ def _ratio(num, den):
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
+def resolve_adh(data, source: str, report=print):
+    """The ADH data to use, or ``None`` for the embedded synthetic CZs: ``source`` ``"adh"`` (``data`` an
+    :class:`jaxecon.data.ADHData` or a path; an error when absent), ``"auto"`` (the files when found)
+    or ``"synthetic"``."""
+    from ...data import ADHData, load_adh, load_adh_if_present
+
+    if source not in ("auto", "adh", "synthetic"):
+        raise ValueError(f"source must be 'auto', 'adh' or 'synthetic'; got {source!r}")
+    if source == "synthetic":
+        return None
+    if isinstance(data, ADHData):
+        return data
+    if source == "adh":
+        return load_adh(data)
+    return load_adh_if_present(data, otherwise="using the embedded synthetic CZs", report=report)
+
+
+def earliest_shares(adh):
+    """``(year, shares (n, J), sic2 (J,))``: the industry employment shares at the earliest date."""
+    year = min(adh.share_arrays)
+    sh = np.asarray(adh.share_arrays[year], float)
+    sic2 = np.asarray(adh.industries["sic2"])
+    if sic2.shape[0] != sh.shape[1]:
+        raise ValueError(f"industries.csv has {sic2.shape[0]} industries but the share arrays {sh.shape[1]}")
+    return int(year), sh, sic2
+
+
 def cz_machinery_shares(data=None, *, source: str = "auto", seed: int = 0, report=print) -> CZShares:
     """Each CZ's machinery (SIC 35) share of manufacturing employment at the earliest date.
 
@@ -191,24 +218,11 @@ def cz_machinery_shares(data=None, *, source: str = "auto", seed: int = 0, repor
     (``industries.csv``) over ``Lsh_manuf`` 1980. Otherwise the embedded synthetic 722 CZs
     (:func:`jaxecon.data.synthetic_czs`, ``seed``), a 1990-like snapshot.
     """
-    from ...data import ADHData, load_adh, load_adh_if_present, synthetic_czs
+    from ...data import synthetic_czs
 
-    if source not in ("auto", "adh", "synthetic"):
-        raise ValueError(f"source must be 'auto', 'adh' or 'synthetic'; got {source!r}")
-    adh = None
-    if source != "synthetic":
-        if isinstance(data, ADHData):
-            adh = data
-        elif source == "adh":
-            adh = load_adh(data)
-        else:
-            adh = load_adh_if_present(data, otherwise="using the embedded synthetic CZs", report=report)
+    adh = resolve_adh(data, source, report)
     if adh is not None:
-        year = min(adh.share_arrays)
-        sh = np.asarray(adh.share_arrays[year], float)
-        sic2 = np.asarray(adh.industries["sic2"])
-        if sic2.shape[0] != sh.shape[1]:
-            raise ValueError(f"industries.csv has {sic2.shape[0]} industries but the share arrays {sh.shape[1]}")
+        year, sh, sic2 = earliest_shares(adh)
         manuf = sh.sum(axis=1)
         share = _ratio(sh[:, sic2 == MACHINERY_SIC2].sum(axis=1), manuf)
         pop = np.asarray(adh.population[min(adh.population)], float)
