@@ -69,3 +69,6 @@ __all__ += ["DataTradeOff", "TradeOffSlopes", "TrendEconomy", "TrendPaths", "adh
             "CZPlannerComparison", "cz_planner_comparison", "cz_planner_table", "cz_state_fips",
             "interpolate_gain", "tertile_summary", "by_group_summary", "plot_cz_comparison",
             "RestHHI", "rest_of_manufacturing_hhi", "composite_sigma", "heterogeneous_params", "solve_heterogeneous"]
+from .indirect_inference import LossCurve, SlopeAt, TrendEstimate, estimate_trend, loss_curve, slope_and_gradient, slope_at
+
+__all__ += ["slope_at", "slope_and_gradient", "SlopeAt", "estimate_trend", "TrendEstimate", "loss_curve", "LossCurve"]
