@@ -62,6 +62,7 @@ def calibrated_values(grid: Grid, share_target: float, source: str, data, say) -
         args += ["--synthetic"] if source == "synthetic" else ([] if data is None else ["--data", str(data)])
         calibrate_specialization.main(args)
     rec = json.loads(path.read_text())
+    rec["file"] = f"calibration/{path.name}"
     par = rec["parameters"]
     return {"theta": par["theta"], "beta": par["beta"], "dmu": par["mu_1_minus_mu_2"]}, rec
 
@@ -341,7 +342,7 @@ def render(table, calib, rec, cz, values, extra, data_res, status, n_paths, gs, 
     par = rec["parameters"]
     lines += ["## Calibration", "",
               f"θ = {par['theta']:.4f}, μ_1 − μ_2 = {par['mu_1_minus_mu_2']:.4f}, β = {par['beta']} "
-              f"(`calibration/specialization_two_industry.json`, {rec.get('date', '?')}). Outcome: {rec.get('outcome', '')}", "",
+              f"(`{rec.get('file', 'calibration/')}`, {rec.get('date', '?')}). Outcome: {rec.get('outcome', '')}", "",
               markdown_table(calib, floatfmt="{:.4f}", index=False), "",
               f"The simulations use θ = {values['theta']:.4f} (`model_at_simulation_theta`): the calibrated θ sits on the "
               "well-posedness bound, where the trend economies (trend levels ℓ in [−0.35, 0.7]) have no-equilibrium grid "
