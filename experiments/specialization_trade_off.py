@@ -121,8 +121,7 @@ def run(data=None, synthetic: bool = False, gs=to.DEFAULT_GS, n_paths: int = 20,
     bar.update(1)
 
     # 4. initial allocation per CZ at trend level 0, median TFP state
-    s0_rest = int(np.argmin(np.sum((np.log(np.asarray(e0.params.z[:e0.n_rest]))
-                                    - np.median(np.log(np.asarray(e0.params.z[:e0.n_rest])), axis=0)) ** 2, axis=1)))
+    s0_rest = e0.median_rest_state()
     ia = initial_allocation(cz.share, e0.params, grid, state=e0.state(s0_rest), outside="flag", czone=cz.czone)
     status = np.asarray(ia.status)
     fits = status == 0

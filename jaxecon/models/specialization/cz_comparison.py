@@ -362,21 +362,13 @@ def cz_planner_table(de: EquilibriumSolution, sp: EquilibriumSolution, *, lam=No
         :meth:`CZPlannerComparison.to_frame` (``gini_sp_minus_de``, ``welfare_gain`` as a fraction,
         ``k1_0``, ``k1_next_de``, ``k1_next_sp``, ``gini0``, ...).
     """
-    from ...data import ADHData, load_adh, load_adh_if_present
-    from .initial import cz_machinery_shares, initial_allocation
+    from .initial import cz_machinery_shares, initial_allocation, resolve_adh
     from .irf import median_state
     from .simulate import ergodic_state
 
     if de.n_industries != 2:
         raise ValueError(f"cz_planner_table needs a two-industry economy; got I = {de.n_industries}")
-    if source not in ("auto", "adh", "synthetic"):
-        raise ValueError(f"source must be 'auto', 'adh' or 'synthetic'; got {source!r}")
-    adh = None
-    if source == "adh":
-        adh = data if isinstance(data, ADHData) else load_adh(data)
-    elif source == "auto":
-        adh = data if isinstance(data, ADHData) else load_adh_if_present(
-            data, otherwise="using the embedded synthetic CZs", report=report)
+    adh = resolve_adh(data, source, report)
     czs = (cz_machinery_shares(adh, source="adh") if adh is not None
            else cz_machinery_shares(source="synthetic", seed=seed))
     s0 = median_state(de.params) if s0 is None else int(s0)

@@ -71,6 +71,13 @@ class TrendEconomy(eqx.Module):
     def n_trend(self) -> int:
         return int(self.levels.shape[-1])
 
+    def median_rest_state(self) -> int:
+        """The TFP state (within a trend level) with every log z̄_i closest to its median over the TFP
+        states: where the initial allocations are inverted and national paths start."""
+        lo = self.level0 * self.n_rest
+        logz = np.log(np.asarray(self.params.z[lo:lo + self.n_rest]))
+        return int(np.argmin(np.sum((logz - np.median(logz, axis=0)) ** 2, axis=1)))
+
     def state(self, s_rest: int, level: int | None = None) -> int:
         """Exogenous state index of TFP state ``s_rest`` at trend level ``level`` (default ℓ = 0)."""
         return (self.level0 if level is None else int(level)) * self.n_rest + int(s_rest)
@@ -164,8 +171,7 @@ def national_shock_paths(economy: TrendEconomy, key, periods: int, n_paths: int,
     P_rest = p.P[lo:lo + n, :].reshape(n, economy.n_trend, n).sum(axis=1)
     chain = MarkovChain(values=p.z[lo:lo + n], P=P_rest)
     if s0_rest is None:
-        logz = np.log(np.asarray(p.z[lo:lo + n]))
-        s0_rest = int(np.argmin(np.sum((logz - np.median(logz, axis=0)) ** 2, axis=1)))
+        s0_rest = economy.median_rest_state()
     return simulate_indices(chain, key, periods + 1, n_paths=n_paths, init=jnp.full((n_paths,), s0_rest))
 
 
