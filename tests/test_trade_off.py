@@ -60,17 +60,20 @@ def test_allocation_on_trend_is_the_node_allocation_at_nodes_and_keeps_the_budge
         ref = allocation_at(sol, b, k, j * e.n_rest + s_rest)
         for key in ("c", "b_next", "k_next", "q", "output"):
             np.testing.assert_allclose(np.asarray(a[key]), np.asarray(ref[key]), rtol=1e-12, atol=1e-14)
-    # between nodes: b' is the linear mix and the budget holds at the exact trend level
+    # between nodes: the saving net of output b'/R − Y is the linear mix of the nodes' and the budget
+    # holds at the exact trend level
     ell = 0.1
     a = to.allocation_on_trend(sol, e.levels, e.n_rest, b, k, s_rest, ell)
     lo = allocation_at(sol, b, k, s_rest)
     hi = allocation_at(sol, b, k, e.n_rest + s_rest)
     w = ell / 0.35
-    np.testing.assert_allclose(np.asarray(a["b_next"]), np.asarray((1 - w) * lo["b_next"] + w * hi["b_next"]), rtol=1e-12)
     p = sol.params
     z = p.z[s_rest].at[:, 0].multiply(np.exp(ell))
     Y = pr.output(p, z, k)
     np.testing.assert_allclose(np.asarray(Y), np.asarray(a["output"]), rtol=1e-13)
+    saving = lambda x, s_: np.asarray(x["b_next"] / p.R[s_] - x["output"])  # noqa: E731
+    mixed = (1 - w) * saving(lo, s_rest) + w * saving(hi, e.n_rest + s_rest)
+    np.testing.assert_allclose(np.asarray(a["b_next"] / p.R[s_rest] - Y), mixed, rtol=1e-12, atol=1e-14)
     lhs = a["c"] + a["b_next"] / p.R[s_rest]
     rhs = Y - jnp.sum(pr.adj_cost(p, k, a["k_next"]), axis=-1) + b
     np.testing.assert_allclose(np.asarray(lhs), np.asarray(rhs), rtol=1e-13)

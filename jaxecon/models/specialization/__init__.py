@@ -20,7 +20,7 @@ heterogeneous  per-CZ rest-of-manufacturing volatility σ·sqrt(HHI): stacked ec
 
 from .params import Grid, Params, exogenous_chain, one_industry_params, three_industry_params, two_industry_params
 from .equilibrium import RESULTS, EquilibriumSolution, solve_equilibrium
-from .policy import allocation_at, full_shares, policy_at
+from .policy import allocation_at, consistent_policies, full_shares, policy_at
 from .accuracy import euler_errors, random_states
 from .io import NPZ_KEYS, load_npz, save_npz
 from .simulate import ErgodicState, SimulationPaths, check_shares, ergodic_state, simulate
@@ -33,7 +33,7 @@ __all__ = [
     "EquilibriumSolution", "solve_equilibrium", "RESULTS", "policy_at", "full_shares",
     "euler_errors", "random_states", "NPZ_KEYS", "save_npz", "load_npz",
     "SimulationPaths", "simulate", "check_shares", "girf", "shocked_state",
-    "allocation_at", "ErgodicState", "ergodic_state", "median_state", "solve_cached", "cache_key",
+    "allocation_at", "consistent_policies", "ErgodicState", "ergodic_state", "median_state", "solve_cached", "cache_key",
     "solve_default", "solve_unconstrained", "ErgodicMoments", "ergodic_distribution", "ergodic_moments",
 ]
 from .params import trend_levels

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import primitives as pr
 from .equilibrium import EquilibriumSolution
-from .policy import allocation_at
+from .policy import _check_bonds, allocation_at
 
 __all__ = ["euler_errors", "random_states"]
 
@@ -53,11 +53,11 @@ def random_states(solution: EquilibriumSolution, key, n: int):
     return b, k, s
 
 
-@jax.jit
-def _errors(solution, b, k, s):
+@functools.partial(jax.jit, static_argnames="bonds")
+def _errors(solution, b, k, s, bonds="net_of_output"):
     p = solution.params
     n = b.shape[0]
-    today = allocation_at(solution, b, k, s)
+    today = allocation_at(solution, b, k, s, bonds=bonds)
     c, q, eta, bn, kn = today["c"], today["q"], today["eta"], today["b_next"], today["k_next"]
     I = solution.n_industries
     ns = p.n_states
@@ -65,7 +65,7 @@ def _errors(solution, b, k, s):
     bb = jnp.repeat(bn, ns)
     kk = jnp.repeat(kn, ns, axis=0)
     ss = jnp.tile(jnp.arange(ns, dtype=jnp.int32), n)
-    tom = allocation_at(solution, bb, kk, ss)
+    tom = allocation_at(solution, bb, kk, ss, bonds=bonds)
     cn = jnp.maximum(tom["c"].reshape(n, ns), 1e-12)
     qn = tom["q"].reshape(n, ns)
     en = tom["eta"].reshape(n, ns)
@@ -95,7 +95,7 @@ def _errors(solution, b, k, s):
             "clearing": clearing, "budget_interpolated_c": budget_interp}
 
 
-def euler_errors(solution: EquilibriumSolution, key, n: int = 10_000) -> dict:
+def euler_errors(solution: EquilibriumSolution, key, n: int = 10_000, *, bonds: str = "net_of_output") -> dict:
     """Euler-equation errors of the consistent allocation at ``n`` random off-grid states.
 
     DESIGN.md "Accuracy: the consistent allocation": states from :func:`random_states` (b and k
@@ -113,12 +113,16 @@ def euler_errors(solution: EquilibriumSolution, key, n: int = 10_000) -> dict:
     - ``budget_interpolated_c`` (information only, not part of the allocation): ``|c̃ − c|/c̃``, the
       budget gap of the separately interpolated consumption table ``c̃``.
 
+    ``bonds`` is passed to :func:`~jaxecon.models.specialization.policy.allocation_at`
+    (``"net_of_output"``: ``b'`` interpolated in ``w = b'/R − Y``; ``"direct"``: ``b'`` itself).
+
     Returns:
         ``{name: {"mean_log10": float, "max_log10": float}}``, plus ``"raw"`` with the error arrays
         and ``"states"`` with the ``(b, k, s)`` used.
     """
+    _check_bonds(bonds)
     b, k, s = random_states(solution, key, int(n))
-    raw = _errors(solution, b, k, s)
+    raw = _errors(solution, b, k, s, bonds=bonds)
     out = {}
     for name, v in raw.items():
         lv = np.log10(np.maximum(np.asarray(v), 1e-17))

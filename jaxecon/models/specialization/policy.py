@@ -5,6 +5,15 @@
 allocation"): ``b'`` and ``k'`` interpolated, ``c`` from the budget constraint, ``q`` and ``η``
 interpolated. Off the grid the separately interpolated ``c`` violates the budget; the consistent
 ``c`` satisfies it by construction.
+
+Bonds are interpolated in a transformed variable, the saving net of output
+``w = b'/R(s) − Y(k, s)``, and recovered as ``b' = R(s) (ŵ + Y(k, s))`` with the exact output at the
+query. Output ``Y = Σ z̄_i k_i^(α+ξ_i)`` bends sharply in the shares near the edges of the simplex
+(its slope is unbounded as ``k_i → 0``), and ``b'`` inherits that curvature from the budget; ``w`` does
+not, so the interpolation error of ``b'`` (and of ``c``, which follows from it) shrinks. At the grid
+nodes ``b'`` is the solver's own. On the default two-industry grid (40 × 15 × 25) this lowers the
+mean log10 Euler errors of the allocation from −3.36 / −2.79 (bond / capital, ``b'`` interpolated
+directly) to −3.76 / −3.17 (``experiments/specialization_accuracy.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ from ..._checks import is_concrete
 from ...numerics import interp_tables
 from . import primitives as pr
 from .equilibrium import EquilibriumSolution
+from .grid import grid_states
 
-__all__ = ["policy_at", "allocation_at", "full_shares", "check_state_indices"]
+__all__ = ["policy_at", "consistent_policies", "allocation_at", "full_shares", "check_state_indices"]
 
 # interpolated shares are floored here before renormalization (a share is never exactly zero)
 _K_FLOOR = 1e-12
@@ -100,11 +110,65 @@ def policy_at(solution: EquilibriumSolution, b, k, s):
     return {"c": vals[0], "q": vals[1], "eta": vals[2], "b_next": vals[3], "k_next": jnp.stack(vals[4:], axis=-1)}
 
 
-def allocation_at(solution: EquilibriumSolution, b, k, s):
+def _output_table(solution):
+    """``Y(k, s)`` at the grid's share nodes, shape ``(n_k, .., n_k, n_s)`` (masked I = 3 corners at
+    their projected shares, whose policies they hold)."""
+    p = solution.params
+    _, k, s, _ = grid_states(solution.grid, solution.n_industries, p.n_states)
+    shape = solution.c.shape
+    return pr.output(p, p.z[s], k).reshape(shape)[0]
+
+
+def _interpolated_output(solution, k, s):
+    """The multilinear interpolant over the share axes of the grid's output table, at ``(k, s)``."""
+    I = solution.n_industries
+    table = _output_table(solution)
+    axes = solution.axes[1:]
+    return jax.vmap(lambda k_, s_: interp_tables(axes, (table,), k_[: I - 1], tail=(s_,))[0])(k, s)
+
+
+_BOND_MODES = ("net_of_output", "direct")
+
+
+def _check_bonds(bonds):
+    if bonds not in _BOND_MODES:
+        raise ValueError(f"bonds must be one of {_BOND_MODES}; got {bonds!r}")
+
+
+def consistent_policies(solution: EquilibriumSolution, b, k, s, *, bonds: str = "net_of_output"):
+    """``b', k', q, η`` at states ``(b, k, s)`` as the consistent allocation uses them (module docstring).
+
+    ``k'`` is interpolated multilinearly (floored at 1e−12 and renormalized onto the simplex), ``q``
+    and ``η`` likewise, and ``b'`` in the transformed variable ``w = b'/R(s) − Y(k, s)``::
+
+        b' = R(s) (ŵ(b, k, s) + Y(k, s)),   Y(k, s) = Σ_i z̄_i(s) k_i^(α+ξ_i)  (paper eqs. 6, 8),
+
+    which equals ``b'`` at every grid node; ``bonds="direct"`` interpolates ``b'`` itself instead (for
+    comparison: larger errors off the grid). Same arguments as :func:`allocation_at`.
+
+    Returns:
+        dict with ``q, eta, b_next, output`` (``Y(k, s)``) and ``c_interpolated`` (the separately
+        interpolated ``c`` table) of shape ``(n,)``, and ``k_next`` ``(n, I)``.
+    """
+    _check_bonds(bonds)
+    b, k, s = _check_query(solution, b, k, s)
+    p = solution.params
+    vals = _interp(solution, b, k, s)
+    c_interp, q, eta, bn = vals[:4]
+    kn = jnp.maximum(jnp.stack(vals[4:], axis=-1), _K_FLOOR)
+    kn = kn / jnp.sum(kn, axis=-1, keepdims=True)
+    Y = pr.output(p, p.z[s], k)
+    if solution.n_industries > 1 and bonds == "net_of_output":
+        # interpolating b' − R Y_grid and adding R Y(k) back: b' = R (ŵ + Y), exact at the nodes
+        bn = bn + p.R[s] * (Y - _interpolated_output(solution, k, s))
+    return {"q": q, "eta": eta, "b_next": bn, "k_next": kn, "output": Y, "c_interpolated": c_interp}
+
+
+def allocation_at(solution: EquilibriumSolution, b, k, s, *, bonds: str = "net_of_output"):
     """The consistent allocation at states ``(b, k, s)`` (DESIGN.md "Accuracy: the consistent allocation").
 
-    ``b'`` and ``k'`` are interpolated from the policies (``k'`` floored at 1e−12 and renormalized
-    onto the simplex), ``q`` and ``η`` interpolated, and consumption comes from the budget
+    ``b'``, ``k'``, ``q`` and ``η`` from :func:`consistent_policies` (``b'`` interpolated in the saving
+    net of output, ``w = b'/R − Y``, see the module docstring), and consumption from the budget
     constraint (paper eq. 10)::
 
         c = Y(k, s) − Σ_i Φ_i(k_i, k'_i) + b − b'/R(s),   Y(k, s) = Σ_i z̄_i(s) k_i^(α+ξ_i),
@@ -123,12 +187,9 @@ def allocation_at(solution: EquilibriumSolution, b, k, s):
     """
     b, k, s = _check_query(solution, b, k, s)
     p = solution.params
-    vals = _interp(solution, b, k, s)
-    c_interp, q, eta, bn = vals[:4]
-    kn = jnp.maximum(jnp.stack(vals[4:], axis=-1), _K_FLOOR)
-    kn = kn / jnp.sum(kn, axis=-1, keepdims=True)
-    Y = pr.output(p, p.z[s], k)
+    a = consistent_policies(solution, b, k, s, bonds=bonds)
+    bn, kn, Y = a["b_next"], a["k_next"], a["output"]
     c = Y - jnp.sum(pr.adj_cost(p, k, kn), axis=-1) + b - bn / p.R[s]
-    binding = eta > 1e-6 * pr.marginal_utility(p, jnp.maximum(c, 1e-300))
-    return {"c": c, "q": q, "eta": eta, "b_next": bn, "k_next": kn, "output": Y, "binding": binding,
-            "c_interpolated": c_interp}
+    binding = a["eta"] > 1e-6 * pr.marginal_utility(p, jnp.maximum(c, 1e-300))
+    return {"c": c, "q": a["q"], "eta": a["eta"], "b_next": bn, "k_next": kn, "output": Y, "binding": binding,
+            "c_interpolated": a["c_interpolated"]}

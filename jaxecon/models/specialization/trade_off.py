@@ -36,7 +36,7 @@ from ...numerics.markov import MarkovChain
 from . import primitives as pr
 from .equilibrium import EquilibriumSolution
 from .params import Params, trend_levels, two_industry_params
-from .policy import _K_FLOOR, policy_at
+from .policy import _K_FLOOR, consistent_policies
 
 __all__ = ["TrendEconomy", "trend_economy", "with_drift", "solve_batch", "stack_params", "ergodic_mean_bonds", "national_shock_paths",
            "allocation_on_trend", "TrendPaths", "simulate_on_trend", "annual_growth", "ols_slope",
@@ -178,9 +178,10 @@ def national_shock_paths(economy: TrendEconomy, key, periods: int, n_paths: int,
 def allocation_on_trend(solution: EquilibriumSolution, levels, n_rest: int, b, k, s_rest, ell):
     """The consistent allocation at ``(b, k, s_rest)`` and continuous trend level ``ell`` (scalar).
 
-    ``b', k', q, η`` are linear in ℓ between the policies at the two trend nodes around ``ell``
-    (each interpolated in ``(b, k)`` by :func:`.policy.policy_at`); ``c`` comes from the budget
-    (paper eq. 10) with output at the exact ``z̄_1 = z̄_1(s_j) e^(ℓ − ℓ_j)``::
+    ``k', q, η`` and the saving net of output ``w = b'/R − Y`` are linear in ℓ between their values at
+    the two trend nodes around ``ell`` (each from :func:`.policy.consistent_policies`, which
+    interpolates ``b'`` in ``w``); with output at the exact ``z̄_1 = z̄_1(s_j) e^(ℓ − ℓ_j)``,
+    ``b' = R (w + Y(k; ℓ, s))`` and ``c`` comes from the budget (paper eq. 10)::
 
         c = Y(k; ℓ, s) − Σ_i Φ_i(k_i, k'_i) + b − b'/R(s).
     """
@@ -197,16 +198,19 @@ def allocation_on_trend(solution: EquilibriumSolution, levels, n_rest: int, b, k
         j1 = j + 1
     s_lo = j * n_rest + s_rest
     s_hi = j1 * n_rest + s_rest
-    a = policy_at(solution, b, k, s_lo)
-    h = policy_at(solution, b, k, s_hi)
+    a = consistent_policies(solution, b, k, s_lo)
+    h = consistent_policies(solution, b, k, s_hi)
+    for node, s_node in ((a, s_lo), (h, s_hi)):
+        node["saving"] = node["b_next"] / p.R[s_node] - node["output"]
     mix = lambda key: (1.0 - w) * a[key] + w * h[key]  # noqa: E731
-    bn, q, eta = mix("b_next"), mix("q"), mix("eta")
+    q, eta = mix("q"), mix("eta")
     kn = jnp.maximum(mix("k_next"), _K_FLOOR)
     kn = kn / jnp.sum(kn, axis=-1, keepdims=True)
     z = p.z[s_lo]
     z = z.at[..., 0].multiply(jnp.exp(ell - levels[j]))
     Y = pr.output(p, z, k)
     R = p.R[s_lo]
+    bn = R * (mix("saving") + Y)
     c = Y - jnp.sum(pr.adj_cost(p, k, kn), axis=-1) + b - bn / R
     binding = eta > 1e-6 * pr.marginal_utility(p, jnp.maximum(c, 1e-300))
     return {"c": c, "q": q, "eta": eta, "b_next": bn, "k_next": kn, "output": Y, "binding": binding}
