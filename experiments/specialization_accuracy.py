@@ -122,8 +122,8 @@ def main(argv=None) -> int:
     alt = df.loc["20 x 30"]
     u = df.loc["20 x 30 uniform b"]
     gain_b, gain_k = u["bond mean log10"] - alt["bond mean log10"], u["capital mean log10"] - alt["capital mean log10"]
-    placement = ("makes no measurable difference (within 0.1 log10 points)" if max(abs(gain_b), abs(gain_k)) < 0.1 else
-                 f"changes the mean errors by {gain_b:+.2f} (bond) and {gain_k:+.2f} (capital) log10 points")
+    placement = ("make no measurable difference (within 0.1 log10 points)" if max(abs(gain_b), abs(gain_k)) < 0.1 else
+                 f"change the mean errors by {gain_b:+.2f} (bond) and {gain_k:+.2f} (capital) log10 points")
     meets = d["bond mean log10"] <= -3.5 and d["capital mean log10"] <= -3.0
     fail_lines = "".join(
         f"\n- **{name} did not converge** ({r['result']} after {int(r['sweeps'])} sweeps; "
@@ -156,11 +156,12 @@ the budget gap of the separately interpolated c table (not part of the allocatio
   distance of c, q, b' {alt['c vs reference (median rel)']:.1e}, {alt['q vs reference']:.1e}, {alt["b' vs reference"]:.1e}
   against {d['c vs reference (median rel)']:.1e}, {d['q vs reference']:.1e}, {d["b' vs reference"]:.1e} on the default: the default keeps
   its bond points.
-- Which axis matters for the Euler errors: at 40 × 15 doubling the bond points (80 × 15) gives
-  {df.loc['80 x 15', 'bond mean log10']:.2f} / {df.loc['80 x 15', 'capital mean log10']:.2f}, while the same nodes spent on
-  shares (20 × 30) give the numbers above: the Euler errors come from the share axis.
+- Which axis matters: from 40 × 15, doubling the bond points (80 × 15) gives {df.loc['80 x 15', 'bond mean log10']:.2f} /
+  {df.loc['80 x 15', 'capital mean log10']:.2f}, while trading half the bond points for twice the share points
+  (20 × 30) gives {alt['bond mean log10']:.2f} / {alt['capital mean log10']:.2f}: bond points buy bond-Euler accuracy,
+  share points capital-Euler accuracy.
 - Bond-point placement: uniformly spaced bonds on the 20 × 30 grid give {u['bond mean log10']:.2f} / {u['capital mean log10']:.2f};
-  the default power spacing (curvature {Grid().b_curvature}) {placement}.
+  against the default power spacing (curvature {Grid().b_curvature}) they {placement}.
 
 ![accuracy](accuracy.png)
 """

@@ -83,6 +83,37 @@ def test_engine_damping_is_the_weight_on_the_old_iterate_and_caps_are_reported()
             TimeIteration(**bad)
 
 
+class _Reporting(_Linear):
+    """The linear contraction, reporting no equilibrium while ``carry`` (a sweep counter) is below
+    ``until``; with ``stuck`` its change never falls (a sweep returns the old iterate rotated)."""
+
+    until: int = eqx.field(static=True, default=10**9)
+    stuck: bool = eqx.field(static=True, default=False)
+
+    def sweep(self, policy, carry, steps, final):
+        new = jnp.roll(policy, 1) if self.stuck else self.A @ policy + self.b
+        status = RESULTS.where(carry < self.until, RESULTS.no_equilibrium, RESULTS.successful)
+        return new, carry + 1, SweepInfo(jnp.asarray(False), status, ())
+
+
+def test_engine_gives_up_on_persistent_no_equilibrium_only():
+    base = _linear()
+    x0 = jnp.arange(6.0)
+    # stuck and reporting no equilibrium: stops after fail_patience sweeps without a new lowest change
+    stuck = _Reporting(A=base.A, b=base.b, stuck=True)
+    sol = solve_time_iteration(TimeIteration(tol=1e-12, max_iter=1000, fail_patience=7), stuck, x0, jnp.asarray(0))
+    assert sol.result == RESULTS.no_equilibrium
+    assert int(sol.iterations) == 8  # the first sweep sets the lowest change, then 7 that do not
+    off = solve_time_iteration(TimeIteration(tol=1e-12, max_iter=200, fail_patience=0), stuck, x0, jnp.asarray(0))
+    assert int(off.iterations) == 200 and off.result == RESULTS.no_equilibrium
+    # reporting no equilibrium for 40 sweeps while the change keeps falling: never given up, converges
+    early = _Reporting(A=base.A, b=base.b, until=40)
+    sol = solve_time_iteration(TimeIteration(tol=1e-13, max_iter=500, fail_patience=5), early, jnp.zeros(6), jnp.asarray(0))
+    assert sol.result == RESULTS.successful and int(sol.iterations) > 40
+    with pytest.raises(ValueError, match="fail_patience"):
+        TimeIteration(fail_patience=-1)
+
+
 def test_engine_nonconverged_gradient_is_nan_not_a_number():
     prob = _linear()
     g = jax.grad(lambda b: jnp.sum(solve_time_iteration(TimeIteration(tol=1e-13, max_iter=3),

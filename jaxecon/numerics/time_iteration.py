@@ -27,6 +27,11 @@ One meaning of each setting for every model:
   ``full_steps``, and when the change sets no new low for ``stall`` sweeps every later sweep does.
 - ``anderson``: Anderson mixing (memory m) once ``change < anderson_start`` and the problem reports
   no regime switch for ``anderson_calm`` sweeps; the history restarts at every switch.
+- ``fail_patience``: the iteration gives up (result ``no_equilibrium``) after this many consecutive
+  sweeps that report no equilibrium at some node without setting a new lowest change: an economy
+  whose binding system has no solution at some states never recovers, and running its remaining
+  ``max_iter`` sweeps only costs time. No-equilibrium reports while the change keeps falling (the
+  early sweeps of a converging solve) never trigger it. 0 turns it off.
 """
 
 from __future__ import annotations
@@ -109,7 +114,10 @@ class TimeIterationState(eqx.Module):
         anderson: Anderson history (None without acceleration).
         calm: sweeps since the last regime switch.
         steps: Newton steps per node in non-final sweeps (``sweep_steps``, ``full_steps`` after a stall).
-        best, stall: the lowest change so far and sweeps since it was set.
+        best, stall: the lowest change so far and sweeps since it was set (reset when a stall
+            switches to full Newton solves).
+        lowest, failing: the lowest change of the whole run, and consecutive sweeps that reported
+            no equilibrium without going below it (``fail_patience``).
     """
 
     policy: PyTree
@@ -124,6 +132,8 @@ class TimeIterationState(eqx.Module):
     steps: Int[Array, ""]
     best: Float[Array, ""]
     stall: Int[Array, ""]
+    lowest: Float[Array, ""]
+    failing: Int[Array, ""]
 
 
 class PolicySolution(eqx.Module):
@@ -182,6 +192,7 @@ class TimeIteration(eqx.Module):
     anderson_start: float = 1e-2
     anderson_calm: int = 2
     stall: int = 25
+    fail_patience: int = 30
 
     def __check_init__(self):
         from .._checks import is_concrete
@@ -197,6 +208,8 @@ class TimeIteration(eqx.Module):
         if int(self.sweep_steps) < 1 or int(self.full_steps) < 1:
             raise ValueError("sweep_steps and full_steps must be >= 1 Newton steps per node; got "
                              f"{self.sweep_steps} and {self.full_steps}")
+        if int(self.fail_patience) < 0:
+            raise ValueError(f"fail_patience must be >= 0 sweeps (0 = off); got {self.fail_patience}")
         if int(self.anderson) < 0:
             raise ValueError(f"anderson (the acceleration memory) must be >= 0 (0 = off); got {self.anderson}")
 
@@ -210,7 +223,8 @@ class TimeIteration(eqx.Module):
             policy=policy, carry=carry, info=info, change=jnp.asarray(jnp.inf), iteration=zero,
             final=jnp.asarray(self.max_iter) <= 1, done=jnp.asarray(False),
             anderson=anderson_init(jnp.zeros_like(flat), self.anderson) if self.anderson > 0 else None,
-            calm=zero, steps=jnp.asarray(self.sweep_steps), best=jnp.asarray(jnp.inf), stall=zero)
+            calm=zero, steps=jnp.asarray(self.sweep_steps), best=jnp.asarray(jnp.inf), stall=zero,
+            lowest=jnp.asarray(jnp.inf), failing=zero)
 
     def step(self, problem: TimeIterationProblem, state: TimeIterationState) -> TimeIterationState:
         old, final = state.policy, state.final
@@ -236,7 +250,10 @@ class TimeIteration(eqx.Module):
         # the final sweep ends the loop when it meets tol; an accelerated iterate can fall short of
         # it, and then plain sweeps resume. The last sweep allowed (number max_iter) is a final one.
         n = state.iteration + 1
-        done = ~finite | (final & (change <= self.tol)) | (n >= self.max_iter)
+        # persistent no-equilibrium: reported in every sweep while the change sets no new low
+        failing = jnp.where((info.status == RESULTS.no_equilibrium) & ~(change < state.lowest), state.failing + 1, 0)
+        given_up = (failing >= self.fail_patience) & (self.fail_patience > 0)
+        done = ~finite | (final & (change <= self.tol)) | (n >= self.max_iter) | given_up
         go_final = ~done & ((change <= self.tol) | (n + 1 >= self.max_iter))
         # stall guard: no new lowest change for `stall` sweeps -> every sweep solves nodes fully
         stall = jnp.where(change < state.best, 0, state.stall + 1)
@@ -245,7 +262,7 @@ class TimeIteration(eqx.Module):
             policy=new, carry=carry, info=info, change=change, iteration=n, final=go_final, done=done, anderson=aa, calm=calm,
             steps=jnp.where(escalate, jnp.asarray(self.full_steps), state.steps),
             best=jnp.where(escalate, jnp.inf, jnp.minimum(state.best, change)),
-            stall=jnp.where(escalate, 0, stall))
+            stall=jnp.where(escalate, 0, stall), lowest=jnp.minimum(state.lowest, change), failing=failing)
 
     def terminate(self, problem: TimeIterationProblem, state: TimeIterationState):
         """``(done, result)`` of the current state."""
