@@ -103,7 +103,7 @@ def main():
 
 Two-industry preset (θ = 0.02), default grid; exogenous state {s}: machinery TFP one node below its
 median (z̄ = {float(p.z[s, 0]):.4f}), rest of manufacturing at its median (z̄ = {float(p.z[s, 1]):.4f}).
-Policies are the consistent allocation (b' and k' the solution's multilinear interpolants, c from the
+Policies are the consistent allocation (k' the solution's multilinear interpolant, b' interpolated net of output, c from the
 budget) on 400 (panel a) and 181 (panel b) points.
 Panel (b) evaluates both economies at b = {b_low:.3f} (just below where the diversified constrained
 economy starts to bind); the unconstrained economy is the θ = ∞ solution.

@@ -161,6 +161,11 @@ def sharded_map(fn: Callable, batched: PyTree, *args, mesh=None) -> PyTree:
     (the specialization benchmark, ``benchmarks/RESULTS.md``); on a GPU, where the vectorized
     program fills the device, prefer :func:`sharded_vmap`. The compiled program is cached per
     ``(fn, mesh, len(args))``: pass the same ``fn`` object to reuse it.
+
+    Not for gradients through implicitly differentiated solves: under ``jax.grad`` the optimistix
+    adjoint inside ``lax.map`` raises equinox's "closure-converted function called with different
+    dynamic arguments" (found by the indirect-inference calibration). Differentiate a batch with
+    ``jax.vmap`` instead (tested: ``tests/test_time_iteration.py``).
     """
     mesh = mesh or regions_mesh()
     sharded, n = shard_batch(batched, mesh)
