@@ -11,8 +11,8 @@ Elements of the heterogeneous batch that do not converge are listed with the tab
 far as found: the collateral regime of a single node next to the kink flips every sweep, a 2-cycle
 that damping and the stall guard's full per-node Newton solves do not break).
 
-Run: python benchmarks/bench_planner.py [--grid 12x5] [--n-z 3] [--batch 64] [--reps 2]
-Records its table in benchmarks/RESULTS.md (section ``planner``).
+Run: python benchmarks/bench_planner.py [--grid 12x5] [--n-z 3] [--batch 64] [--reps 2] [--sweep-only]
+Records its table in benchmarks/RESULTS.md (section ``planner``; with ``--sweep-only`` the Figure 10 sweep alone, section ``planner-fig10``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 
 import jaxecon  # noqa: E402,F401
 from jaxecon.models.specialization import Grid, solve_equilibrium, solve_planner, two_industry_params  # noqa: E402
-from jaxecon.numerics import stack  # noqa: E402
+from jaxecon.numerics import map_batch, stack  # noqa: E402
 from _record import machine_line, record  # noqa: E402
 
 
@@ -45,12 +45,30 @@ def fastest(fn, reps):
     return best, out
 
 
+def _batch_rows(args, g, ps, rows) -> str:
+    """The batch of heterogeneous economies: DE and planner, each one vmapped call; appends the row and
+    returns the list of planner elements that did not converge."""
+    P = stack(ps)
+    de_b = jax.jit(jax.vmap(lambda p, m: solve_equilibrium(p, g, max_iter=m), in_axes=(0, None)))
+    sp_b = jax.jit(jax.vmap(lambda p, d, m: solve_planner(p, g, init=d, max_iter=m), in_axes=(0, 0, None)))
+    jax.block_until_ready(de_b(P, 1).c)
+    t_deb, deb = fastest(lambda: de_b(P, 1000), 1)
+    jax.block_until_ready(sp_b(P, deb, 1).c)
+    t_spb, spb = fastest(lambda: sp_b(P, deb, 2000), 1)
+    rows.append((f"{args.batch} economies (vmap)", t_deb, int(np.max(deb.iterations)), t_spb, int(np.max(spb.iterations)),
+                 bool(np.all(spb.converged))))
+    bad = np.flatnonzero(~np.asarray(spb.converged))
+    return ", ".join(f"{j} (theta {float(P.theta[j]):.5f}, change {float(spb.max_change[j]):.1e})" for j in bad)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grid", default="12x5", help="bond x share points")
     ap.add_argument("--n-z", type=int, default=3, help="Tauchen nodes per industry")
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--sweep-only", action="store_true",
+                    help="only the Figure 10 sweep (recorded in its own section, planner-fig10)")
     args = ap.parse_args(argv)
     nb, nk = (int(v) for v in args.grid.split("x"))
     g = Grid(n_b=nb, n_k=nk, b_min=-0.35, b_max=0.8)
@@ -71,17 +89,9 @@ def main(argv=None) -> int:
     t_sp, sp1 = fastest(lambda: sp_one(p1, de1, 2000), args.reps)
     rows.append(("1 economy", t_de, int(de1.iterations), t_sp, int(sp1.iterations), bool(sp1.converged)))
 
-    P = stack(ps)
-    de_b = jax.jit(jax.vmap(lambda p, m: solve_equilibrium(p, g, max_iter=m), in_axes=(0, None)))
     sp_b = jax.jit(jax.vmap(lambda p, d, m: solve_planner(p, g, init=d, max_iter=m), in_axes=(0, 0, None)))
-    jax.block_until_ready(de_b(P, 1).c)
-    t_deb, deb = fastest(lambda: de_b(P, 1000), 1)
-    jax.block_until_ready(sp_b(P, deb, 1).c)
-    t_spb, spb = fastest(lambda: sp_b(P, deb, 2000), 1)
-    rows.append((f"{args.batch} economies (vmap)", t_deb, int(np.max(deb.iterations)), t_spb, int(np.max(spb.iterations)),
-                 bool(np.all(spb.converged))))
-    bad = np.flatnonzero(~np.asarray(spb.converged))
-    not_converged = ", ".join(f"{j} (theta {float(P.theta[j]):.5f}, change {float(spb.max_change[j]):.1e})" for j in bad)
+    if not args.sweep_only:
+        not_converged = _batch_rows(args, g, ps, rows)
 
     # Figure 10 sweep: 12 values of xi_machinery, one batched planner call vs a loop of single solves
     xi_rest = float(p1.xi[1])
@@ -97,8 +107,30 @@ def main(argv=None) -> int:
     jax.block_until_ready(sp_b(PX, DX, 1).c)
     t_bat, spx = fastest(lambda: sp_b(PX, DX, 2000), args.reps)
     same = max(float(np.max(np.abs(np.asarray(spx.c[j]) - np.asarray(o.c)))) for j, o in enumerate(outs))
+    # the experiment's call: map_batch (lax.map on one CPU device, sharded over several; vmap on a GPU)
+    sp_fn = lambda pd: solve_planner(pd[0], g, init=pd[1])  # noqa: E731
+    jax.block_until_ready(map_batch(sp_fn, (PX, DX)).c)
+    t_map, spm = fastest(lambda: map_batch(sp_fn, (PX, DX)), args.reps)
+    same_map = max(float(np.max(np.abs(np.asarray(spm.c[j]) - np.asarray(o.c)))) for j, o in enumerate(outs))
 
     nodes = nb * nk * p1.n_states
+    sweep = [
+        "| Figure 10 sweep (12 values of xi, planner from the DE) | seconds |",
+        "|---|---|",
+        f"| loop of 12 single solves | {t_loop:.2f} |",
+        f"| one batched (vmap) call | {t_bat:.2f} |",
+        f"| batched speed-up | {t_loop / t_bat:.2f}x |",
+        f"| max abs difference in c, batched vs loop | {same:.1e} |",
+        f"| one map_batch call ({jax.default_backend()}, {len(jax.devices())} device(s)) | {t_map:.2f} |",
+        f"| map_batch speed-up | {t_loop / t_map:.2f}x |",
+        f"| max abs difference in c, map_batch vs loop | {same_map:.1e} |",
+    ]
+    if args.sweep_only:
+        table = "\n".join([f"Grid {nb} x {nk} bonds x shares, {p1.n_states} exogenous states; {machine_line()}; "
+                           f"fastest of {args.reps} runs after compiling.", ""] + sweep)
+        print(table)
+        record("planner-fig10", "### Figure 10 sweep: loop, vmap and map_batch (issue 15)\n\n" + table + "\n")
+        return 0
     lines = [
         f"Grid {nb} x {nk} bonds x shares, {p1.n_states} exogenous states ({nodes} nodes per economy); "
         f"{machine_line()}. Shared, busy 2-core machine: read ratios, not absolute times.",
@@ -114,13 +146,7 @@ def main(argv=None) -> int:
         "",
         f"Planner elements of the batch not converged: {not_converged or 'none'}.",
         "",
-        "| Figure 10 sweep (12 values of xi, planner from the DE) | seconds |",
-        "|---|---|",
-        f"| loop of 12 single solves | {t_loop:.2f} |",
-        f"| one batched (vmap) call | {t_bat:.2f} |",
-        f"| batched speed-up | {t_loop / t_bat:.2f}x |",
-        f"| max abs difference in c, batched vs loop | {same:.1e} |",
-    ]
+    ] + sweep
     table = "\n".join(lines)
     print(table)
     record("planner", "## Constrained-efficient planner (specialization, issue 15)\n\n" + table + "\n")

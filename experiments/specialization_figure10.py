@@ -3,8 +3,10 @@ shares) of the competitive economy (DE) and of the constrained-efficient planner
 agglomeration elasticity ξ of the machinery industry; whether and where the two cross (paper: the
 planner is less specialized at ξ = 0 — the pecuniary externality — and more at high ξ).
 
-All values of ξ are solved as ONE batched call (``jax.vmap`` over stacked Params) for the DE and one
-for the planner; the ergodic moments come from the lottery-weighted distribution on the grid.
+All values of ξ are solved as ONE batched call over stacked Params for the DE and one for the planner
+(:func:`jaxecon.numerics.map_batch`: on a CPU each value runs only its own sweeps, one after another or
+over the devices of ``use_cpu_cores``; ``vmap`` on a GPU); the ergodic moments come from the
+lottery-weighted distribution on the grid.
 Two-industry economy (θ = 0.02), 3 Tauchen nodes per industry on a reduced 12 × 7 grid by default.
 
 Run: ``python experiments/specialization_figure10.py [--n 12] [--grid small|default]`` -> results/specialization_figure10/
@@ -27,7 +29,7 @@ from tqdm import tqdm  # noqa: E402
 import jaxecon  # noqa: E402,F401
 from jaxecon.models.specialization import (Grid, ergodic_moments, solve_equilibrium, solve_planner,  # noqa: E402
                                            two_industry_params)
-from jaxecon.numerics import stack  # noqa: E402
+from jaxecon.numerics import map_batch, stack  # noqa: E402
 from jaxecon.reporting import ResultsDir, markdown_table  # noqa: E402
 
 SMALL = Grid(n_b=12, n_k=7)
@@ -52,10 +54,10 @@ def main(argv=None) -> int:
                + [two_industry_params(n_z=n_z, xi=(0.0, 0.0))])
     bar = tqdm(total=3, desc="batched solves", unit="call")
     t0 = time.perf_counter()
-    de = jax.vmap(lambda p: solve_equilibrium(p, g))(ps)
+    de = map_batch(lambda p: solve_equilibrium(p, g), ps)
     jax.block_until_ready(de.c)
     bar.update()
-    sp = jax.vmap(lambda p, d: solve_planner(p, g, init=d))(ps, de)
+    sp = map_batch(lambda pd: solve_planner(pd[0], g, init=pd[1]), (ps, de))
     jax.block_until_ready(sp.c)
     bar.update()
     m_de = jax.vmap(ergodic_moments)(de)
@@ -93,7 +95,7 @@ def main(argv=None) -> int:
     report = f"""# Figure 10: ergodic specialization of the DE and the planner against ξ (paper 002 §5)
 
 Two industries, θ = {float(base.theta)}, {base.n_states} exogenous states, grid {g.size_b} × {g.size_k}; ξ of machinery on
-{args.n} values in [0, 0.3] (the rest of manufacturing keeps ξ = {xi_rest:.4f}), each batch solved as ONE vmapped
+{args.n} values in [0, 0.3] (the rest of manufacturing keeps ξ = {xi_rest:.4f}), each batch solved as ONE `map_batch`
 call (DE, then planner warm-started from the DE): {secs:.0f} s on a shared 2-core CPU including compilation.
 Converged: DE {int(df['converged_DE'].sum())}/{args.n}, planner {int(df['converged_SP'].sum())}/{args.n}.
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import jaxecon  # noqa: F401
-from jaxecon.numerics import batch_size, shard_batch, sharded_vmap, stack, unpad, unstack
+from jaxecon.numerics import batch_size, map_batch, newton, shard_batch, sharded_vmap, stack, unpad, unstack
 
 
 class Toy(eqx.Module):
@@ -41,6 +41,16 @@ def test_sharded_vmap_single_device_equals_vmap():
     np.testing.assert_allclose(sharded_vmap(fn, ps, 1.0), jax.vmap(fn, in_axes=(0, None))(ps, 1.0))
 
 
+def test_map_batch_equals_vmap_on_one_cpu_device():
+    """On one CPU device map_batch runs the elements one after another (lax.map): each Newton solve
+    takes only its own iterations, and the roots are vmap's."""
+    a = jnp.linspace(1.0, 30.0, 7)
+    solve = lambda a, x0: newton(lambda x, a: x**3 - a, x0, (a,)).x  # noqa: E731
+    np.testing.assert_allclose(np.asarray(map_batch(solve, a, 1.0)), np.asarray(jax.vmap(solve, in_axes=(0, None))(a, 1.0)),
+                               rtol=1e-13)
+    np.testing.assert_allclose(np.asarray(map_batch(solve, a, 1.0)) ** 3, np.asarray(a), rtol=1e-10)
+
+
 SCRIPT = textwrap.dedent(
     """
     import os
@@ -60,6 +70,8 @@ SCRIPT = textwrap.dedent(
     mapped = sharded_map(solve, a)
     assert mapped.shape == (7,)
     np.testing.assert_allclose(np.asarray(mapped), np.asarray(ref), rtol=1e-13)
+    from jaxecon.numerics import map_batch
+    np.testing.assert_allclose(np.asarray(map_batch(solve, a)), np.asarray(ref), rtol=1e-13)  # sharded_map here
     print("SHARDED_OK")
     """
 )

@@ -25,8 +25,8 @@ from .time_iteration import (PolicySolution, SweepInfo, TimeIteration, TimeItera
                              time_iterate)
 from .time_iteration import RESULTS as TIME_ITERATION_RESULTS
 from .lottery import Lottery, StationaryDistribution, lottery, push_forward, stationary_lottery
-from .batching import (batch_size, regions_mesh, shard_batch, sharded_map, sharded_vmap, stack, unpad, unstack,
-                       use_cpu_cores)
+from .batching import (batch_size, map_batch, regions_mesh, shard_batch, sharded_map, sharded_vmap, stack, unpad,
+                       unstack, use_cpu_cores)
 
 __all__ = [
     "MarkovChain", "tauchen", "rouwenhorst", "product_chain", "drift_chain",
@@ -38,5 +38,6 @@ __all__ = [
     "TimeIteration", "TimeIterationProblem", "TimeIterationState", "TimeIterationSolution", "SweepInfo",
     "PolicySolution", "TIME_ITERATION_RESULTS", "time_iterate", "solve_time_iteration", "default_adjoint_solver",
     "nan_tangent_unless", "Lottery", "lottery", "push_forward", "StationaryDistribution", "stationary_lottery",
-    "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap", "sharded_map", "use_cpu_cores",
+    "stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap", "sharded_map", "map_batch",
+    "use_cpu_cores",
 ]

@@ -28,7 +28,7 @@ from jax.sharding import NamedSharding, PartitionSpec as P
 from jaxtyping import PyTree
 
 __all__ = ["stack", "unstack", "batch_size", "regions_mesh", "shard_batch", "unpad", "sharded_vmap", "sharded_map",
-           "use_cpu_cores"]
+           "map_batch", "use_cpu_cores"]
 
 
 def stack(trees: Sequence[PyTree]) -> PyTree:
@@ -128,6 +128,8 @@ def _compiled(fn: Callable, mesh, n_args: int, kind: str):
     """The jitted batched form of ``fn`` (cached, so repeated calls do not recompile)."""
     if kind == "vmap":
         return jax.jit(jax.vmap(fn, in_axes=(0,) + (None,) * n_args))
+    if kind == "lax_map":
+        return jax.jit(lambda batch, *args: jax.lax.map(lambda one: fn(one, *args), batch))
     spec = P(mesh.axis_names[0])
 
     def each_device(batch, *args):
@@ -170,3 +172,22 @@ def sharded_map(fn: Callable, batched: PyTree, *args, mesh=None) -> PyTree:
     mesh = mesh or regions_mesh()
     sharded, n = shard_batch(batched, mesh)
     return unpad(_compiled(fn, mesh, len(args), "map")(sharded, *args), n)
+
+
+def map_batch(fn: Callable, batched: PyTree, *args, mesh=None) -> PyTree:
+    """``fn`` at every element of ``batched`` in ONE compiled call, in the way that is fastest for
+    iterative solvers on the backend at hand.
+
+    On a CPU each element runs only its own iterations, one element after another: over the devices
+    with :func:`sharded_map` when JAX has several CPU devices (:func:`use_cpu_cores`), else with
+    ``jax.lax.map`` on the one device (``jax.vmap`` would run every element until the slowest has
+    converged, with no vector units to gain from it). On an accelerator, :func:`sharded_vmap` (one
+    vectorized program per device fills it). ``args`` are broadcast to every element; results are
+    those of ``jax.vmap(fn)`` (to round-off). Not for reverse-mode gradients through implicitly
+    differentiated solves on a multi-device CPU (see :func:`sharded_map`).
+    """
+    if jax.default_backend() == "cpu":
+        if len(jax.devices()) > 1:
+            return sharded_map(fn, batched, *args, mesh=mesh)
+        return _compiled(fn, None, len(args), "lax_map")(batched, *args)
+    return sharded_vmap(fn, batched, *args, mesh=mesh)

@@ -133,15 +133,12 @@ def ergodic_mean_bonds(solution: EquilibriumSolution, dist=None):
 
 
 def solve_batch(params, grid, **solver_kw) -> EquilibriumSolution:
-    """Solve every economy of the stacked ``params`` in ONE call: :func:`jaxecon.numerics.sharded_map`
-    (each CPU device solving its share one after another, so each runs only its own sweeps) when JAX
-    has several CPU devices (:func:`jaxecon.numerics.use_cpu_cores`), else ``jax.vmap`` (a GPU)."""
-    from ...numerics import sharded_map
+    """Solve every economy of the stacked ``params`` in ONE call (:func:`jaxecon.numerics.map_batch`:
+    on a CPU each economy runs only its own sweeps, over the devices of
+    :func:`jaxecon.numerics.use_cpu_cores` when there are several; ``vmap`` on a GPU)."""
+    from ...numerics import map_batch
 
-    fn = _batch_solver(grid, tuple(sorted(solver_kw.items())))
-    if jax.default_backend() == "cpu" and len(jax.devices()) > 1:
-        return sharded_map(fn, params)
-    return jax.jit(jax.vmap(fn))(params)
+    return map_batch(_batch_solver(grid, tuple(sorted(solver_kw.items()))), params)
 
 
 _SOLVERS: dict = {}
