@@ -95,7 +95,7 @@ REGISTRY: dict[str, Experiment] = {
         _e("specialization_figure10", True, "> 130 s (batched DE and planner solves over 12 values of xi)"),
         _e("specialization_figure12", True, "> 130 s (DE, planner and policy evaluation)"),
         _e("specialization_taxes", True, "> 130 s (planner and regulated DE)"),
-        _e("specialization_accuracy", True, "measured 279.3 s (10 grids up to 4x the default and a 61 x 45 reference)"),
+        _e("specialization_accuracy", True, "measured 279.3 s with 10 grids up to 4x the default and a 61 x 45 reference; the 80 x 25 grid since adds about 30 s"),
         _e("adh_table3", False, "measured 17.5 s (ADH data)"),
         _e("clusters_facts", False, "measured 25.5 s (ADH data)"),
         _e("clusters_china_shock", True, "not measured (722 x 397 equilibria, eta sweep, indirect inference)"),

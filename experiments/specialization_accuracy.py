@@ -50,17 +50,16 @@ OTHERS = [
     ("30 x 20", Grid(n_b=30, n_k=20)),
     ("20 x 30 uniform b", Grid(n_b=20, n_k=30, b_curvature=1.0)),
     ("60 x 21", Grid(n_b=60, n_k=21)),
+    ("80 x 25", Grid(n_b=80, n_k=25)),
 ]
 # the reference for the policies' own errors: finer on both axes, and its bond points (another
 # spacing) coincide with no interior point of the grids above
 REFERENCE_GRID = Grid(n_b=61, n_k=45, b_curvature=1.3)
-FINE = [("80 x 25", Grid(n_b=80, n_k=25))]
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=20_000, help="number of random off-grid states")
-    ap.add_argument("--fine", action="store_true", help="also the 80 x 25 grid")
     args = ap.parse_args(argv)
     out = ResultsDir("specialization_accuracy")
     p = two_industry_params()
@@ -68,7 +67,7 @@ def main(argv=None) -> int:
     if not bool(ref_sol.converged):
         raise RuntimeError(f"the reference grid did not converge: {ref_sol.summary()}")
     rows = []
-    for name, g in tqdm(PATH + OTHERS + (FINE if args.fine else []), desc="grids", unit="grid"):
+    for name, g in tqdm(PATH + OTHERS, desc="grids", unit="grid"):
         t0 = time.perf_counter()
         sol = solve_equilibrium(p, g)
         jax.block_until_ready(sol.c)
