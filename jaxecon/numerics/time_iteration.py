@@ -28,10 +28,13 @@ One meaning of each setting for every model:
 - ``anderson``: Anderson mixing (memory m) once ``change < anderson_start`` and the problem reports
   no regime switch for ``anderson_calm`` sweeps; the history restarts at every switch.
 - ``fail_patience``: the iteration gives up (result ``no_equilibrium``) after this many consecutive
-  sweeps that report no equilibrium at some node without setting a new lowest change: an economy
-  whose binding system has no solution at some states never recovers, and running its remaining
-  ``max_iter`` sweeps only costs time. No-equilibrium reports while the change keeps falling (the
-  early sweeps of a converging solve) never trigger it. 0 turns it off.
+  sweeps that report no equilibrium at some node while the change has settled (within a factor 2
+  of the previous sweep's) without setting a new lowest change: an economy whose binding system has
+  no solution at some states settles into such a state and never recovers, and running its
+  remaining ``max_iter`` sweeps only costs time. No-equilibrium reports while the change keeps
+  falling (the early sweeps of a converging solve) or jumps by orders of magnitude (a transient,
+  e.g. after the stall guard's switch, which once lasted 300 sweeps before converging) never
+  trigger it, and the count restarts at the stall guard's switch. 0 turns it off.
 """
 
 from __future__ import annotations
@@ -116,8 +119,9 @@ class TimeIterationState(eqx.Module):
         steps: Newton steps per node in non-final sweeps (``sweep_steps``, ``full_steps`` after a stall).
         best, stall: the lowest change so far and sweeps since it was set (reset when a stall
             switches to full Newton solves).
-        lowest, failing: the lowest change of the whole run, and consecutive sweeps that reported
-            no equilibrium without going below it (``fail_patience``).
+        lowest, failing: the lowest change since the start (or the stall guard's switch), and
+            consecutive settled sweeps that reported no equilibrium without going below it
+            (``fail_patience``).
     """
 
     policy: PyTree
@@ -250,19 +254,25 @@ class TimeIteration(eqx.Module):
         # the final sweep ends the loop when it meets tol; an accelerated iterate can fall short of
         # it, and then plain sweeps resume. The last sweep allowed (number max_iter) is a final one.
         n = state.iteration + 1
-        # persistent no-equilibrium: reported in every sweep while the change sets no new low
-        failing = jnp.where((info.status == RESULTS.no_equilibrium) & ~(change < state.lowest), state.failing + 1, 0)
-        given_up = (failing >= self.fail_patience) & (self.fail_patience > 0)
-        done = ~finite | (final & (change <= self.tol)) | (n >= self.max_iter) | given_up
-        go_final = ~done & ((change <= self.tol) | (n + 1 >= self.max_iter))
         # stall guard: no new lowest change for `stall` sweeps -> every sweep solves nodes fully
         stall = jnp.where(change < state.best, 0, state.stall + 1)
         escalate = (stall >= self.stall) & (state.steps < self.full_steps)
+        # persistent no-equilibrium: reported in every sweep while the change sets no new low; the
+        # count restarts when the stall guard switches to full solves (a new method gets its own
+        # patience)
+        settled = (change <= 2.0 * state.change) & (state.change <= 2.0 * change)  # within a factor 2 of the last
+        failing = jnp.where((info.status == RESULTS.no_equilibrium) & ~(change < state.lowest) & settled,
+                            state.failing + 1, 0)
+        failing = jnp.where(escalate, 0, failing)
+        given_up = (failing >= self.fail_patience) & (self.fail_patience > 0)
+        done = ~finite | (final & (change <= self.tol)) | (n >= self.max_iter) | given_up
+        go_final = ~done & ((change <= self.tol) | (n + 1 >= self.max_iter))
         return TimeIterationState(
             policy=new, carry=carry, info=info, change=change, iteration=n, final=go_final, done=done, anderson=aa, calm=calm,
             steps=jnp.where(escalate, jnp.asarray(self.full_steps), state.steps),
             best=jnp.where(escalate, jnp.inf, jnp.minimum(state.best, change)),
-            stall=jnp.where(escalate, 0, stall), lowest=jnp.minimum(state.lowest, change), failing=failing)
+            stall=jnp.where(escalate, 0, stall),
+            lowest=jnp.where(escalate, jnp.inf, jnp.minimum(state.lowest, change)), failing=failing)
 
     def terminate(self, problem: TimeIterationProblem, state: TimeIterationState):
         """``(done, result)`` of the current state."""

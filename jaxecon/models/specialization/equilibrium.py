@@ -253,20 +253,20 @@ def solution_fields(params, grid, out, c, q, eta, bn, kn, regime, no_eq, unsolve
         sweep_newton_steps=out.steps)
 
 
-def _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson):
+def _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson, fail_patience=30):
     return TimeIteration(tol=tol, max_iter=max_iter, damping=damping, sweep_steps=newton_sweep_iter,
                          full_steps=newton_max_iter, anderson=anderson, anderson_start=_AA_START,
-                         anderson_calm=_AA_CALM, stall=_STALL)
+                         anderson_calm=_AA_CALM, stall=_STALL, fail_patience=fail_patience)
 
 
-@functools.partial(jax.jit, static_argnames=("grid", "n_halvings", "chunk_size", "anderson"))
+@functools.partial(jax.jit, static_argnames=("grid", "n_halvings", "chunk_size", "anderson", "fail_patience"))
 def _solve(params, grid, init, tol, damping, newton_tol, max_iter, newton_max_iter, newton_sweep_iter, *, n_halvings,
-           chunk_size, anderson):
+           chunk_size, anderson, fail_patience=30):
     I, ns = params.n_industries, params.n_states
     b, k, s, feasible = grid_states(grid, I, ns)
     problem = DEProblem(params=params, nodes=node_states(params, b, k, s), feasible=feasible, grid=grid,
                         newton_tol=newton_tol, n_halvings=n_halvings, chunk_size=chunk_size)
-    solver = _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson)
+    solver = _solver(max_iter, tol, damping, newton_max_iter, newton_sweep_iter, anderson, fail_patience)
     c0, q0, eta0, bn0, kn0, regime0 = init
     out = solve_time_iteration(solver, problem, (_x_from(c0, q0, kn0), eta0, bn0), regime0)
     (x, eta, bn), regime = out.policy, out.carry
@@ -290,6 +290,7 @@ def solve_equilibrium(
     n_halvings: int = 3,
     chunk_size: int = 1024,
     anderson: int = 5,
+    fail_patience: int = 30,
 ) -> EquilibriumSolution:
     """Solve the decentralized equilibrium by time iteration (DESIGN.md; paper 002 eqs. 10-13).
 
@@ -325,6 +326,9 @@ def solve_equilibrium(
         anderson: Anderson-acceleration memory (static; 0 = plain time iteration). Mixing starts
             when the change is below 1e-2 and no regime switched for two sweeps, and restarts at
             every switch.
+        fail_patience: give up (result ``no_equilibrium``) after this many consecutive sweeps that
+            report no equilibrium at some state without a new lowest change (static; 0 = never;
+            :class:`jaxecon.numerics.TimeIteration`).
 
     Returns:
         :class:`EquilibriumSolution` with per-element diagnostics; non-convergence, no-equilibrium
@@ -342,7 +346,8 @@ def solve_equilibrium(
                          f"{newton_sweep_iter} and {newton_max_iter}")
     if is_concrete(settings):
         # the engine validates its settings (tol > 0, max_iter >= 1, damping in [0, 1), ...)
-        _solver(int(max_iter), float(tol), float(damping), int(newton_max_iter), int(newton_sweep_iter), int(anderson))
+        _solver(int(max_iter), float(tol), float(damping), int(newton_max_iter), int(newton_sweep_iter), int(anderson),
+                int(fail_patience))
         if not float(newton_tol) > 0:
             raise ValueError(f"newton_tol must be > 0; got {newton_tol}")
     if int(chunk_size) < 1:
@@ -361,4 +366,5 @@ def solve_equilibrium(
     return _solve(params, grid, pol0, jnp.asarray(tol, float), jnp.asarray(damping, float),
                   jnp.asarray(newton_tol, float), jnp.asarray(max_iter, dtype=int),
                   jnp.asarray(int(newton_max_iter)), jnp.asarray(int(newton_sweep_iter)),
-                  n_halvings=int(n_halvings), chunk_size=int(chunk_size), anderson=int(anderson))
+                  n_halvings=int(n_halvings), chunk_size=int(chunk_size), anderson=int(anderson),
+                  fail_patience=int(fail_patience))
