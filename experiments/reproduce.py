@@ -81,7 +81,7 @@ def _e(name, slow, note, results=None, args=()):
 REGISTRY: dict[str, Experiment] = {
     e.name: e
     for e in [
-        _e("specialization_trade_off", True, "the main job (paper 002): measured 128 s on ADH data at load about 1 (544 s at load 3-4 before the early stop on no-equilibrium solves)"),
+        _e("specialization_trade_off", True, "the main job (paper 002): measured 255 s on ADH data at load about 1 (544 s at load 3-4 before the early stop on no-equilibrium solves)"),
         _e("specialization_facts", False, "measured 10.7 s; facts only, its model step is specialization_simulate_czs",
            args=("--facts-only",)),
         _e("specialization_simulate_czs", True, "722 CZs x 70 years; not measured (docstring: a few minutes)",
