@@ -119,9 +119,8 @@ class TimeIterationState(eqx.Module):
         steps: Newton steps per node in non-final sweeps (``sweep_steps``, ``full_steps`` after a stall).
         best, stall: the lowest change so far and sweeps since it was set (reset when a stall
             switches to full Newton solves).
-        lowest, failing: the lowest change since the start (or the stall guard's switch), and
-            consecutive settled sweeps that reported no equilibrium without going below it
-            (``fail_patience``).
+        failing: consecutive settled sweeps that reported no equilibrium without going below
+            ``best`` (``fail_patience``).
     """
 
     policy: PyTree
@@ -136,7 +135,6 @@ class TimeIterationState(eqx.Module):
     steps: Int[Array, ""]
     best: Float[Array, ""]
     stall: Int[Array, ""]
-    lowest: Float[Array, ""]
     failing: Int[Array, ""]
 
 
@@ -227,8 +225,7 @@ class TimeIteration(eqx.Module):
             policy=policy, carry=carry, info=info, change=jnp.asarray(jnp.inf), iteration=zero,
             final=jnp.asarray(self.max_iter) <= 1, done=jnp.asarray(False),
             anderson=anderson_init(jnp.zeros_like(flat), self.anderson) if self.anderson > 0 else None,
-            calm=zero, steps=jnp.asarray(self.sweep_steps), best=jnp.asarray(jnp.inf), stall=zero,
-            lowest=jnp.asarray(jnp.inf), failing=zero)
+            calm=zero, steps=jnp.asarray(self.sweep_steps), best=jnp.asarray(jnp.inf), stall=zero, failing=zero)
 
     def step(self, problem: TimeIterationProblem, state: TimeIterationState) -> TimeIterationState:
         old, final = state.policy, state.final
@@ -257,11 +254,11 @@ class TimeIteration(eqx.Module):
         # stall guard: no new lowest change for `stall` sweeps -> every sweep solves nodes fully
         stall = jnp.where(change < state.best, 0, state.stall + 1)
         escalate = (stall >= self.stall) & (state.steps < self.full_steps)
-        # persistent no-equilibrium: reported in every sweep while the change sets no new low; the
-        # count restarts when the stall guard switches to full solves (a new method gets its own
-        # patience)
-        settled = (change <= 2.0 * state.change) & (state.change <= 2.0 * change)  # within a factor 2 of the last
-        failing = jnp.where((info.status == RESULTS.no_equilibrium) & ~(change < state.lowest) & settled,
+        # persistent no-equilibrium: reported in every sweep while the change has settled (within a
+        # factor 2 of the last) and sets no new low; the count restarts when the stall guard switches
+        # to full solves (a new method gets its own patience)
+        settled = (change <= 2.0 * state.change) & (state.change <= 2.0 * change)
+        failing = jnp.where((info.status == RESULTS.no_equilibrium) & ~(change < state.best) & settled,
                             state.failing + 1, 0)
         failing = jnp.where(escalate, 0, failing)
         given_up = (failing >= self.fail_patience) & (self.fail_patience > 0)
@@ -271,8 +268,7 @@ class TimeIteration(eqx.Module):
             policy=new, carry=carry, info=info, change=change, iteration=n, final=go_final, done=done, anderson=aa, calm=calm,
             steps=jnp.where(escalate, jnp.asarray(self.full_steps), state.steps),
             best=jnp.where(escalate, jnp.inf, jnp.minimum(state.best, change)),
-            stall=jnp.where(escalate, 0, stall),
-            lowest=jnp.where(escalate, jnp.inf, jnp.minimum(state.lowest, change)), failing=failing)
+            stall=jnp.where(escalate, 0, stall), failing=failing)
 
     def terminate(self, problem: TimeIterationProblem, state: TimeIterationState):
         """``(done, result)`` of the current state."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import primitives as pr
 from .equilibrium import EquilibriumSolution
-from .policy import _check_bonds, allocation_at
+from .policy import allocation_at
 
 __all__ = ["euler_errors", "random_states"]
 
@@ -120,7 +120,6 @@ def euler_errors(solution: EquilibriumSolution, key, n: int = 10_000, *, bonds: 
         ``{name: {"mean_log10": float, "max_log10": float}}``, plus ``"raw"`` with the error arrays
         and ``"states"`` with the ``(b, k, s)`` used.
     """
-    _check_bonds(bonds)
     b, k, s = random_states(solution, key, int(n))
     raw = _errors(solution, b, k, s, bonds=bonds)
     out = {}

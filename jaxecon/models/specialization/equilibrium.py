@@ -327,7 +327,8 @@ def solve_equilibrium(
             when the change is below 1e-2 and no regime switched for two sweeps, and restarts at
             every switch.
         fail_patience: give up (result ``no_equilibrium``) after this many consecutive sweeps that
-            report no equilibrium at some state without a new lowest change (static; 0 = never;
+            report no equilibrium at some state while the change has settled (within a factor 2 of
+            the last) without a new lowest change (static; 0 = never;
             :class:`jaxecon.numerics.TimeIteration`).
 
     Returns:

@@ -150,8 +150,13 @@ def consistent_policies(solution: EquilibriumSolution, b, k, s, *, bonds: str = 
         dict with ``q, eta, b_next, output`` (``Y(k, s)``) and ``c_interpolated`` (the separately
         interpolated ``c`` table) of shape ``(n,)``, and ``k_next`` ``(n, I)``.
     """
-    _check_bonds(bonds)
     b, k, s = _check_query(solution, b, k, s)
+    return _consistent(solution, b, k, s, bonds)
+
+
+def _consistent(solution, b, k, s, bonds):
+    """:func:`consistent_policies` at checked queries."""
+    _check_bonds(bonds)
     p = solution.params
     vals = _interp(solution, b, k, s)
     c_interp, q, eta, bn = vals[:4]
@@ -187,7 +192,7 @@ def allocation_at(solution: EquilibriumSolution, b, k, s, *, bonds: str = "net_o
     """
     b, k, s = _check_query(solution, b, k, s)
     p = solution.params
-    a = consistent_policies(solution, b, k, s, bonds=bonds)
+    a = _consistent(solution, b, k, s, bonds)
     bn, kn, Y = a["b_next"], a["k_next"], a["output"]
     c = Y - jnp.sum(pr.adj_cost(p, k, kn), axis=-1) + b - bn / p.R[s]
     binding = a["eta"] > 1e-6 * pr.marginal_utility(p, jnp.maximum(c, 1e-300))
