@@ -156,7 +156,7 @@ def test_welfare_gain_is_zero_against_itself(one):
     v, ok = evaluate_policy(de)
     assert bool(ok)
     fake = PlannerSolution(**{f: getattr(de, f) for f in de.__dataclass_fields__}, mu=de.eta, v=v,
-                           n_underborrowing=np.asarray(0), v_converged=ok)
+                           n_underborrowing=np.asarray(0), n_mixed=np.asarray(0), v_converged=ok)
     np.testing.assert_allclose(np.asarray(welfare_gain(de, fake)), 0.0, atol=1e-12)
     # policy evaluation against a dense linear solve (NumPy) on the one-industry grid
     p = de.params
@@ -341,3 +341,33 @@ def test_default_economy_planner_accuracy():
     m_de, m_sp = ergodic_moments(de), ergodic_moments(sp)
     assert float(m_sp.debt_output) < float(m_de.debt_output)
     assert float(m_sp.binding_frequency) < float(m_de.binding_frequency)
+
+
+@pytest.mark.slow
+def test_capped_private_multiplier_removes_the_boundary_cycle():
+    """A node on the regime boundary (θ = 0.017997, the two-industry economy on G2): with DESIGN.md's
+    uncapped H (h_slope = inf) the private multiplier jumps from 0 to the full wedge as μ crosses 0
+    and time iteration cycles; with the cap H <= 10 μ it converges, the capped nodes keep
+    0 <= H <= 10 μ, and the regulated DE with the computed taxes (τ^B takes up the rest of the wedge
+    there) still reproduces the plan (Proposition 1)."""
+    p = two_industry_params(n_z=3, theta=0.017997118905373848)
+    de = solve_equilibrium(p, G2)
+    cycling = solve_planner(p, G2, init=de, h_slope=INF, max_iter=800)
+    assert not bool(cycling.converged) and int(cycling.n_mixed) == 0
+    sp = solve_planner(p, G2, init=de)
+    assert bool(sp.converged), sp.summary()
+    assert int(sp.n_mixed) >= 1 and "mixed nodes" in sp.summary()
+    mu, H, binding = (np.asarray(a) for a in (sp.mu, sp.eta, sp.binding))
+    assert np.all(H <= 10.0 * mu * (1 + 1e-12)) and np.all(H >= 0.0) and np.all(H[~binding] == 0.0)
+    tau_b, tau_k = (np.asarray(a) for a in optimal_taxes(sp))
+    # binding nodes: τ^B = 0 where H is the full wedge (DESIGN.md), τ^B > 0 where H is capped at 10 μ
+    capped = binding & (H > 0) & np.isclose(H, 10.0 * mu, rtol=1e-9, atol=0)
+    assert int(capped.sum()) == int(sp.n_mixed)
+    assert np.all(tau_b[capped] > 1e-6)  # well above the solver tolerance that τ^B = 0 holds to
+    assert np.max(np.abs(tau_b[binding & (H > 0) & ~capped])) < 1e-6
+    reg = solve_regulated(p, G2, tau_b, tau_k, init=de)
+    assert bool(reg.converged), reg.summary()
+    for name, tol in (("c", 1e-5), ("b_next", 1e-5), ("k_next", 1e-5), ("q", 1e-4)):
+        assert _max_abs(getattr(reg, name), getattr(sp, name)) < tol, name
+    with pytest.raises(ValueError, match="h_slope"):
+        solve_planner(p, G2, init=de, h_slope=0.0)
