@@ -28,6 +28,7 @@ from jaxecon.models.specialization import (Grid, capital_tax_identity, ergodic_d
                                            solve_regulated, two_industry_params)
 from jaxecon.reporting import ResultsDir, markdown_table  # noqa: E402
 
+H_SLOPE = 10.0  # the cap H <= H_SLOPE * mu of solve_planner (its default)
 SMALL = Grid(n_b=14, n_k=9)
 
 
@@ -45,7 +46,7 @@ def main(argv=None) -> int:
     de = solve_equilibrium(p, g)
     jax.block_until_ready(de.c)
     steps.update()
-    sp = solve_planner(p, g, init=de)
+    sp = solve_planner(p, g, init=de, h_slope=H_SLOPE)
     jax.block_until_ready(sp.c)
     steps.update()
     tau_b, tau_k = optimal_taxes(sp)
@@ -112,7 +113,13 @@ def main(argv=None) -> int:
 
     worst = float(prop["max |regulated DE - planner|"].drop("q").max())
     holds = bool(reg.converged) and worst < 1e-4
-    tb_bind = float(np.max(np.abs(tb[binding & feas & (np.asarray(sp.eta) > 0)]))) if np.any(binding) else 0.0
+    # binding nodes with H > 0: H the full private wedge (tau_B = 0, DESIGN.md) or capped at
+    # h_slope * mu next to the regime boundary (the planner's mixed nodes, where tau_B takes the rest)
+    H_, mu_ = np.asarray(sp.eta), np.asarray(sp.mu)
+    capped = binding & feas & (H_ > 0) & np.isclose(H_, H_SLOPE * mu_, rtol=1e-9, atol=0)
+    full = binding & feas & (H_ > 0) & ~capped
+    tb_bind = float(np.max(np.abs(tb[full]))) if np.any(full) else 0.0
+    tb_capped = float(np.max(tb[capped])) if np.any(capped) else 0.0
     sub = taxes["ergodic prob. < 0"]
     report = f"""# Optimal taxes and Proposition 1 (paper 002 §3.4)
 
@@ -135,7 +142,10 @@ Proposition 1 (the regulated DE with these taxes reproduces the planner):
   (q to {prop.loc['q', 'max |regulated DE - planner|']:.1e}), while the DE itself differs from the planner by up
   to {prop.loc['b_next', 'max |DE - planner|']:.3f} in b' and {prop.loc['k_next', 'max |DE - planner|']:.3f} in k'.
 - The aggregate price is untaxed: max |Σ k'_i τ^K_i βE[u' MPK'_i]|/(u' q) = {ident:.1e}.
-- τ^B = 0 where the planner's constraint binds with H > 0 (max |τ^B| there {tb_bind:.1e}); where slack the
+- τ^B = 0 where the planner's constraint binds with H the full private wedge (max |τ^B| there
+  {tb_bind:.1e}); at the {int(capped.sum())} binding nodes next to the regime boundary where H is capped at {H_SLOPE:g} μ
+  (`solve_planner(h_slope={H_SLOPE:g})`, so that the iteration has a fixed point) τ^B takes the rest of the
+  wedge (max {tb_capped:.3f}); where slack the
   planner taxes debt (ergodic mean {taxes.loc['tau_B', 'ergodic mean']:.4f}; the paper: a tax on debt, as Bianchi 2011).
 - τ^K: the paper says the optimal policy "will generally involve subsidies for some industries and taxes for
   others". Here the machinery return is subsidized with ergodic probability {sub.iloc[1]:.2f} and the rest of
